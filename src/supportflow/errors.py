@@ -1,0 +1,197 @@
+"""The exceptions supportflow raises on purpose, all under one root.
+
+A host catches :class:`SupportflowError` to handle everything the library refuses; no
+exception of a dependency (pydantic, python-statemachine, sqlite3) escapes a public call
+unwrapped. Every refused call leaves storage as it was.
+
+::
+
+    SupportflowError
+    ├── ValidationFailed (ValueError)           bad input: names the field and the reason
+    ├── NotFound (LookupError)
+    │   ├── TicketNotFound
+    │   ├── CustomerNotFound
+    │   ├── AgentNotFound
+    │   └── TeamNotFound
+    ├── InvalidTransition                       the lifecycle refuses an event
+    │   └── ReopenWindowExpired
+    ├── NotPermitted (PermissionError)          the actor may not do this
+    ├── AssignmentFailed                        no agent can take the ticket
+    ├── ConflictError
+    │   ├── ConcurrencyConflict                 a stale write (optimistic concurrency)
+    │   └── DuplicateEntity                     an id that already exists
+    └── StorageError                            the store failed for another reason
+        └── SchemaVersionError                  the database is newer than this library
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+__all__ = [
+    "AgentNotFound",
+    "AssignmentFailed",
+    "ConcurrencyConflict",
+    "ConflictError",
+    "CustomerNotFound",
+    "DuplicateEntity",
+    "InvalidTransition",
+    "NotFound",
+    "NotPermitted",
+    "ReopenWindowExpired",
+    "SchemaVersionError",
+    "StorageError",
+    "SupportflowError",
+    "TeamNotFound",
+    "TicketNotFound",
+    "ValidationFailed",
+]
+
+
+class SupportflowError(Exception):
+    """Root of every exception supportflow raises on purpose."""
+
+
+class ValidationFailed(SupportflowError, ValueError):
+    """Input was refused. ``errors`` lists every ``(field, reason)`` found."""
+
+    def __init__(self, field: str, reason: str, *, errors: Sequence[tuple[str, str]] = ()) -> None:
+        self.field = field
+        self.reason = reason
+        self.errors: tuple[tuple[str, str], ...] = tuple(errors) or ((field, reason),)
+        detail = "; ".join(f"{f}: {r}" for f, r in self.errors)
+        super().__init__(f"invalid input: {detail}")
+
+    @classmethod
+    def from_pydantic(cls, exc: Any, *, prefix: str = "") -> ValidationFailed:
+        """Wrap a pydantic ``ValidationError`` keeping each field path and message."""
+        found: list[tuple[str, str]] = []
+        for err in exc.errors():
+            loc = ".".join(str(part) for part in err.get("loc", ()))
+            field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "value")
+            found.append((field, str(err.get("msg", "invalid"))))
+        if not found:
+            found.append((prefix or "value", str(exc)))
+        return cls(found[0][0], found[0][1], errors=found)
+
+
+class NotFound(SupportflowError, LookupError):
+    """Something was looked up by id and is not stored (in this tenant)."""
+
+    kind = "object"
+
+    def __init__(self, object_id: str) -> None:
+        self.object_id = object_id
+        super().__init__(f"{self.kind} {object_id!r} not found")
+
+
+class TicketNotFound(NotFound):
+    """No ticket with this id."""
+
+    kind = "ticket"
+
+
+class CustomerNotFound(NotFound):
+    """No customer with this id."""
+
+    kind = "customer"
+
+
+class AgentNotFound(NotFound):
+    """No agent with this id."""
+
+    kind = "agent"
+
+
+class TeamNotFound(NotFound):
+    """No team with this id."""
+
+    kind = "team"
+
+
+class InvalidTransition(SupportflowError):
+    """The ticket lifecycle refuses ``event`` in ``status``; nothing was changed."""
+
+    def __init__(self, ticket_id: str, event: str, status: str, allowed: Iterable[str]) -> None:
+        self.ticket_id = ticket_id
+        self.event = event
+        self.status = status
+        self.allowed: tuple[str, ...] = tuple(allowed)
+        allowed_text = ", ".join(self.allowed) or "none (the ticket is final)"
+        super().__init__(
+            f"ticket {ticket_id!r}: cannot {event} while {status}; allowed: {allowed_text}"
+        )
+
+
+class ReopenWindowExpired(InvalidTransition):
+    """A resolved ticket can be reopened only within the desk's reopen window."""
+
+    def __init__(self, ticket_id: str, status: str, allowed: Iterable[str], window: Any) -> None:
+        self.window = window
+        super().__init__(ticket_id, "reopen", status, allowed)
+        self.args = (f"ticket {ticket_id!r}: the reopen window of {window} has passed",)
+
+
+class NotPermitted(SupportflowError, PermissionError):
+    """The actor is known but may not perform this action."""
+
+    def __init__(self, actor: str, action: str, reason: str) -> None:
+        self.actor = actor
+        self.action = action
+        self.reason = reason
+        super().__init__(f"{actor!r} may not {action}: {reason}")
+
+
+class AssignmentFailed(SupportflowError):
+    """No agent could take the ticket (none available, or all at capacity)."""
+
+    def __init__(self, ticket_id: str, reason: str) -> None:
+        self.ticket_id = ticket_id
+        self.reason = reason
+        super().__init__(f"ticket {ticket_id!r} could not be assigned: {reason}")
+
+
+class ConflictError(SupportflowError):
+    """A write collided with data already stored."""
+
+
+class ConcurrencyConflict(ConflictError):
+    """A write was based on a stale version; reload and retry (see ``retry_on_conflict``)."""
+
+    def __init__(
+        self, kind: str, object_id: str, expected_version: int | None, actual_version: int | None
+    ) -> None:
+        self.kind = kind
+        self.object_id = object_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+        super().__init__(
+            f"{kind} {object_id!r} changed concurrently: expected version {expected_version}, "
+            f"found {actual_version}"
+        )
+
+
+class DuplicateEntity(ConflictError):
+    """An add used an id (or a unique key such as channel + external id) already stored."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"{kind} {key!r} already exists")
+
+
+class StorageError(SupportflowError):
+    """The store failed for a reason other than a conflict (I/O, corrupt data, ...)."""
+
+
+class SchemaVersionError(StorageError):
+    """The database schema is newer than this version of supportflow understands."""
+
+    def __init__(self, found: int, supported: int) -> None:
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            f"database schema version {found} is newer than supported version {supported}; "
+            "upgrade supportflow"
+        )

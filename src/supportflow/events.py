@@ -1,0 +1,74 @@
+"""Names of the events a ticket records, and replaying a ticket from its events.
+
+Every change a desk call makes appends one or more :class:`~supportflow.models.TicketEvent`
+with the ticket's new state. ``ticket.created`` carries the whole ticket; every later event
+carries ``data["changes"]``, the fields it set. :func:`replay` rebuilds the ticket from its
+stream, which is how audits and the load tests check that nothing was lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from enum import Enum, StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import ValidationFailed
+from .models import Ticket, TicketEvent
+
+__all__ = ["EventType", "json_value", "replay"]
+
+
+class EventType(StrEnum):
+    """The ``type`` of each ticket event (past tense: something that happened)."""
+
+    CREATED = "ticket.created"
+    ASSIGNED = "ticket.assigned"
+    REASSIGNED = "ticket.reassigned"
+    ACKNOWLEDGED = "ticket.acknowledged"
+    REPLIED = "ticket.replied"
+    NOTE_ADDED = "ticket.note_added"
+    INFO_REQUESTED = "ticket.info_requested"
+    CUSTOMER_REPLIED = "ticket.customer_replied"
+    HELD = "ticket.held"
+    RELEASED = "ticket.released"
+    ESCALATED = "ticket.escalated"
+    RESOLVED = "ticket.resolved"
+    CLOSED = "ticket.closed"
+    REOPENED = "ticket.reopened"
+
+
+def json_value(value: Any) -> Any:
+    """``value`` as JSON-ready data: datetimes as ISO 8601, enums as their values."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [json_value(v) for v in value]
+    return value
+
+
+def json_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A change set as JSON-ready data."""
+    return {key: json_value(value) for key, value in changes.items()}
+
+
+def replay(events: Iterable[TicketEvent]) -> Ticket:
+    """Rebuild a ticket from its event stream (which must start with ``ticket.created``)."""
+    current: dict[str, Any] | None = None
+    for event in sorted(events, key=lambda e: e.seq):
+        if current is None:
+            if event.type != EventType.CREATED:
+                raise ValidationFailed("events", f"stream starts with {event.type!r}")
+            current = dict(event.data["ticket"])
+        else:
+            current.update(event.data.get("changes", {}))
+    if current is None:
+        raise ValidationFailed("events", "no events to replay")
+    try:
+        return Ticket.model_validate(current)
+    except ValidationError as exc:
+        raise ValidationFailed.from_pydantic(exc, prefix="events") from None

@@ -1,0 +1,247 @@
+"""The records that cross between supportflow and its host, as validated pydantic models.
+
+Every model is frozen: a change produces a new object (``model_copy(update=...)`` inside the
+library), so a stored ticket can be shared without defensive copies. Datetimes must carry a
+time zone; a naive one is refused. ``json_schemas()`` exports the JSON Schema of each model.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "MAX_BODY_CHARS",
+    "MAX_SUBJECT_CHARS",
+    "Agent",
+    "AgentRole",
+    "AgentStatus",
+    "AuthorKind",
+    "Channel",
+    "ComplaintCategory",
+    "Contact",
+    "Customer",
+    "CustomerTier",
+    "Message",
+    "Priority",
+    "Team",
+    "Ticket",
+    "TicketEvent",
+    "TicketStatus",
+    "json_schemas",
+]
+
+MAX_BODY_CHARS = 100_000
+"""Longest ticket or message body accepted, in characters (about 25 pages of text).
+
+Longer text is refused rather than truncated: a host that needs more stores an attachment
+and links it."""
+
+MAX_SUBJECT_CHARS = 500
+"""Longest subject accepted, in characters."""
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+Body = Annotated[str, StringConstraints(max_length=MAX_BODY_CHARS)]
+Subject = Annotated[str, StringConstraints(max_length=MAX_SUBJECT_CHARS)]
+
+
+class Channel(StrEnum):
+    """Where a request came in."""
+
+    PHONE = "phone"
+    EMAIL = "email"
+    CHAT = "chat"
+    WEB_FORM = "web_form"
+    SOCIAL_MEDIA = "social_media"
+    PORTAL = "portal"
+
+
+class Priority(StrEnum):
+    """How soon the ticket must be handled; ``URGENT`` runs around the clock."""
+
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class TicketStatus(StrEnum):
+    """Lifecycle states; the transitions between them live in ``supportflow.lifecycle``."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    ON_HOLD = "on_hold"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class ComplaintCategory(StrEnum):
+    """The documents' complaint taxonomy."""
+
+    PRODUCT_QUALITY = "product_quality"
+    SERVICE_ATTITUDE = "service_attitude"
+    FUNCTIONAL_PROBLEM = "functional_problem"
+    OTHER = "other"
+
+
+class CustomerTier(StrEnum):
+    """Customer grade by purchase history, spend and service needs."""
+
+    VIP = "vip"
+    KEY = "key"
+    REGULAR = "regular"
+    PROSPECT = "prospect"
+
+
+class AgentRole(StrEnum):
+    """What an agent does on the team."""
+
+    AGENT = "agent"
+    SENIOR = "senior"
+    LEAD = "lead"
+    QUALITY = "quality"
+    TRAINER = "trainer"
+
+
+class AgentStatus(StrEnum):
+    """Whether an agent can take work now."""
+
+    AVAILABLE = "available"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class AuthorKind(StrEnum):
+    """Who wrote a message."""
+
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class Contact(_Model):
+    """How to reach a customer; every field optional."""
+
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=50)
+    handle: str | None = Field(default=None, max_length=200, description="chat or social id")
+
+
+class Customer(_Model):
+    """A customer of the host, with the figures tiering is computed from."""
+
+    id: Id
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    contact: Contact = Contact()
+    tier: CustomerTier = CustomerTier.REGULAR
+    account_manager_id: Id | None = None
+    purchase_count: int = Field(default=0, ge=0)
+    total_spend: Decimal = Field(default=Decimal(0), ge=0)
+    first_purchase_at: AwareDatetime | None = None
+    last_purchase_at: AwareDatetime | None = None
+    language: Label | None = None
+    version: int = Field(default=1, ge=1)
+
+
+class Team(_Model):
+    """A group of agents; escalations from it go to ``escalation_team_id`` if set."""
+
+    id: Id
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    lead_id: Id | None = None
+    escalation_team_id: Id | None = None
+    version: int = Field(default=1, ge=1)
+
+
+class Agent(_Model):
+    """A person who works tickets; ``capacity`` caps their open tickets."""
+
+    id: Id
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    teams: tuple[Id, ...] = ()
+    skills: tuple[Label, ...] = ()
+    languages: tuple[Label, ...] = ("en",)
+    role: AgentRole = AgentRole.AGENT
+    capacity: int = Field(default=10, ge=1, le=10_000)
+    status: AgentStatus = AgentStatus.AVAILABLE
+    version: int = Field(default=1, ge=1)
+
+
+class Ticket(_Model):
+    """One customer request and where it stands.
+
+    ``version`` counts committed changes; stores refuse a write whose expected version is
+    not the stored one. ``follow_up_of`` links a follow-up to the closed ticket it continues.
+    """
+
+    id: Id
+    channel: Channel
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    customer_id: Id
+    subject: Subject
+    body: Body
+    language: Label | None = None
+    category: Label | None = None
+    complaint_category: ComplaintCategory | None = None
+    priority: Priority = Priority.NORMAL
+    status: TicketStatus = TicketStatus.NEW
+    assignee_id: Id | None = None
+    team_id: Id | None = None
+    escalation_level: int = Field(default=0, ge=0)
+    tags: tuple[Label, ...] = ()
+    resolution: Body | None = None
+    follow_up_of: Id | None = None
+    reopen_count: int = Field(default=0, ge=0)
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    assigned_at: AwareDatetime | None = None
+    acknowledged_at: AwareDatetime | None = None
+    first_response_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    version: int = Field(default=1, ge=1)
+
+
+class Message(_Model):
+    """A message on a ticket: the customer's, a public reply, or an internal note."""
+
+    id: Id
+    ticket_id: Id
+    author_kind: AuthorKind
+    author_id: Id
+    body: Annotated[str, StringConstraints(min_length=1, max_length=MAX_BODY_CHARS)]
+    internal: bool = False
+    created_at: AwareDatetime
+
+
+class TicketEvent(_Model):
+    """One change to a ticket, appended with the ticket's new state in the same unit of work.
+
+    ``seq`` is the event's position in its ticket's stream (1, 2, ...). ``data["changes"]``
+    holds the ticket fields the event set, in JSON form, so the ticket can be replayed
+    from its events (``supportflow.events.replay``).
+    """
+
+    id: Id
+    ticket_id: Id
+    seq: int = Field(ge=1)
+    type: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    at: AwareDatetime
+    actor: Id
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of every boundary model, by model name."""
+    models: tuple[type[BaseModel], ...] = (Customer, Team, Agent, Ticket, Message, TicketEvent)
+    return {model.__name__: model.model_json_schema() for model in models}

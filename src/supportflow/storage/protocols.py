@@ -1,0 +1,248 @@
+"""What a store must do: small repository protocols and a unit of work, all tenant-scoped.
+
+A host that keeps supportflow's data in its own database implements these protocols (no
+inheritance needed) and runs ``supportflow.testing.conformance`` against its store.
+
+The contract every implementation keeps:
+
+- **Tenancy.** A unit of work is opened for one tenant; nothing it reads or writes belongs
+  to another tenant. Ids are unique per tenant, not globally.
+- **Atomicity.** Writes made through a unit of work become visible to others only on
+  ``commit()``, all together; leaving the ``with`` block without committing (or with an
+  exception) discards them all. A unit of work sees its own uncommitted writes.
+- **Versions.** Tickets, customers, agents and teams carry ``version``. ``add`` stores the
+  object as given; ``update(obj)`` requires ``obj.version`` to be the stored version plus
+  one and otherwise raises :class:`~supportflow.errors.ConcurrencyConflict` (at the call or
+  at ``commit()``, at the latest; either way nothing of the unit of work is stored).
+- **Uniqueness.** ``add`` with an id already stored, or a ticket whose
+  ``(channel, external_id)`` is already stored, raises
+  :class:`~supportflow.errors.DuplicateEntity` (at the call or at ``commit()``).
+- **Order.** Listings are ordered as each method says, so two stores given the same
+  operations return the same results.
+- **Errors.** Only :class:`~supportflow.errors.SupportflowError` subclasses escape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from ..models import Agent, Channel, Customer, Message, Team, Ticket, TicketEvent, TicketStatus
+
+__all__ = [
+    "DEFAULT_TENANT",
+    "OPEN_STATUSES",
+    "AgentRepository",
+    "CustomerRepository",
+    "EventLog",
+    "MessageRepository",
+    "Store",
+    "TeamRepository",
+    "TicketRepository",
+    "UnitOfWork",
+]
+
+DEFAULT_TENANT = "default"
+"""The tenant of hosts that serve a single company."""
+
+OPEN_STATUSES: frozenset[TicketStatus] = frozenset(TicketStatus) - {
+    TicketStatus.RESOLVED,
+    TicketStatus.CLOSED,
+}
+"""Statuses that count against an agent's capacity."""
+
+
+class TicketRepository(Protocol):
+    """Tickets of one tenant."""
+
+    def get(self, ticket_id: str) -> Ticket:
+        """The ticket, or :class:`~supportflow.errors.TicketNotFound`."""
+        ...
+
+    def find_by_external_id(self, channel: Channel, external_id: str) -> Ticket | None:
+        """The ticket delivered with this channel and external id, if any."""
+        ...
+
+    def add(self, ticket: Ticket) -> None:
+        """Store a new ticket (``DuplicateEntity`` if its id or external id is taken)."""
+        ...
+
+    def update(self, ticket: Ticket) -> None:
+        """Replace the stored ticket; ``ticket.version`` must be the stored one plus one."""
+        ...
+
+    def list(
+        self,
+        *,
+        status: TicketStatus | None = None,
+        assignee_id: str | None = None,
+        customer_id: str | None = None,
+    ) -> list[Ticket]:
+        """Tickets matching every given filter, ordered by ``(created_at, id)``."""
+        ...
+
+    def open_counts_by_assignee(self) -> Mapping[str, int]:
+        """How many tickets in ``OPEN_STATUSES`` each assignee holds (absent means 0)."""
+        ...
+
+
+class CustomerRepository(Protocol):
+    """Customers of one tenant."""
+
+    def get(self, customer_id: str) -> Customer:
+        """The customer, or :class:`~supportflow.errors.CustomerNotFound`."""
+        ...
+
+    def add(self, customer: Customer) -> None:
+        """Store a new customer (``DuplicateEntity`` if the id is taken)."""
+        ...
+
+    def update(self, customer: Customer) -> None:
+        """Replace the stored customer; ``customer.version`` must be stored plus one."""
+        ...
+
+    def list(self) -> list[Customer]:
+        """All customers, ordered by id."""
+        ...
+
+
+class AgentRepository(Protocol):
+    """Agents of one tenant."""
+
+    def get(self, agent_id: str) -> Agent:
+        """The agent, or :class:`~supportflow.errors.AgentNotFound`."""
+        ...
+
+    def add(self, agent: Agent) -> None:
+        """Store a new agent (``DuplicateEntity`` if the id is taken)."""
+        ...
+
+    def update(self, agent: Agent) -> None:
+        """Replace the stored agent; ``agent.version`` must be the stored one plus one."""
+        ...
+
+    def list(self) -> list[Agent]:
+        """All agents, ordered by id."""
+        ...
+
+
+class TeamRepository(Protocol):
+    """Teams of one tenant."""
+
+    def get(self, team_id: str) -> Team:
+        """The team, or :class:`~supportflow.errors.TeamNotFound`."""
+        ...
+
+    def add(self, team: Team) -> None:
+        """Store a new team (``DuplicateEntity`` if the id is taken)."""
+        ...
+
+    def update(self, team: Team) -> None:
+        """Replace the stored team; ``team.version`` must be the stored one plus one."""
+        ...
+
+    def list(self) -> list[Team]:
+        """All teams, ordered by id."""
+        ...
+
+
+class EventLog(Protocol):
+    """The append-only record of ticket events of one tenant."""
+
+    def append(self, events: Sequence[TicketEvent]) -> None:
+        """Append events (``DuplicateEntity`` if an event id or (ticket, seq) is taken)."""
+        ...
+
+    def for_ticket(self, ticket_id: str) -> list[TicketEvent]:
+        """One ticket's events, ordered by ``seq``."""
+        ...
+
+    def between(self, start: datetime, end: datetime) -> Iterator[TicketEvent]:
+        """Events with ``start <= at < end``, ordered by ``(at, ticket_id, seq)``."""
+        ...
+
+
+class MessageRepository(Protocol):
+    """Messages on tickets of one tenant; append-only."""
+
+    def add(self, message: Message) -> None:
+        """Store a message (``DuplicateEntity`` if the id is taken)."""
+        ...
+
+    def for_ticket(self, ticket_id: str) -> list[Message]:
+        """One ticket's messages, in the order they were added."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over one tenant's repositories; use it as a context manager once."""
+
+    @property
+    def tenant_id(self) -> str:
+        """The tenant every read and write of this unit is scoped to."""
+        ...
+
+    @property
+    def tickets(self) -> TicketRepository:
+        """Tickets."""
+        ...
+
+    @property
+    def customers(self) -> CustomerRepository:
+        """Customers."""
+        ...
+
+    @property
+    def agents(self) -> AgentRepository:
+        """Agents."""
+        ...
+
+    @property
+    def teams(self) -> TeamRepository:
+        """Teams."""
+        ...
+
+    @property
+    def events(self) -> EventLog:
+        """The event log."""
+        ...
+
+    @property
+    def messages(self) -> MessageRepository:
+        """Messages."""
+        ...
+
+    def __enter__(self) -> UnitOfWork:
+        """Begin the transaction."""
+        ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Discard whatever was not committed; never swallows the exception."""
+        ...
+
+    def commit(self) -> None:
+        """Make every write of this unit visible at once, or raise and store none."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard every uncommitted write."""
+        ...
+
+
+class Store(Protocol):
+    """A place supportflow's data lives; hands out units of work."""
+
+    def unit_of_work(self, tenant_id: str = DEFAULT_TENANT) -> UnitOfWork:
+        """A new unit of work scoped to ``tenant_id``."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files; the store is unusable afterwards."""
+        ...
