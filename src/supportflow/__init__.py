@@ -1,0 +1,109 @@
+"""supportflow: a customer-support process embedded in the host's own Python application.
+
+The names below are the public API; everything else may change between releases.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .clock import Clock, SystemClock
+from .desk import DeskSettings, DueJobsReport, SupportDesk
+from .errors import (
+    AgentNotFound,
+    AssignmentFailed,
+    ConcurrencyConflict,
+    ConflictError,
+    CustomerNotFound,
+    DuplicateEntity,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    ReopenWindowExpired,
+    SchemaVersionError,
+    StorageError,
+    SupportflowError,
+    TeamNotFound,
+    TicketNotFound,
+    ValidationFailed,
+)
+from .events import EventType, replay
+from .lifecycle import LifecycleEvent, TicketLifecycle
+from .models import (
+    Agent,
+    AgentRole,
+    AgentStatus,
+    AuthorKind,
+    Channel,
+    ComplaintCategory,
+    Contact,
+    Customer,
+    CustomerTier,
+    Message,
+    Priority,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+from .retry import retry_on_conflict
+from .routing import AssignmentStrategy, Classification, Classifier
+from .sla import Deadline, SlaPolicy
+from .storage import DEFAULT_TENANT, MemoryStore, Store, UnitOfWork
+
+try:
+    __version__ = version("supportflow")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "DEFAULT_TENANT",
+    "Agent",
+    "AgentNotFound",
+    "AgentRole",
+    "AgentStatus",
+    "AssignmentFailed",
+    "AssignmentStrategy",
+    "AuthorKind",
+    "Channel",
+    "Classification",
+    "Classifier",
+    "Clock",
+    "ComplaintCategory",
+    "ConcurrencyConflict",
+    "ConflictError",
+    "Contact",
+    "Customer",
+    "CustomerNotFound",
+    "CustomerTier",
+    "Deadline",
+    "DeskSettings",
+    "DueJobsReport",
+    "DuplicateEntity",
+    "EventType",
+    "InvalidTransition",
+    "LifecycleEvent",
+    "MemoryStore",
+    "Message",
+    "NotFound",
+    "NotPermitted",
+    "Priority",
+    "ReopenWindowExpired",
+    "SchemaVersionError",
+    "SlaPolicy",
+    "StorageError",
+    "Store",
+    "SupportDesk",
+    "SupportflowError",
+    "SystemClock",
+    "Team",
+    "TeamNotFound",
+    "Ticket",
+    "TicketEvent",
+    "TicketLifecycle",
+    "TicketNotFound",
+    "TicketStatus",
+    "UnitOfWork",
+    "ValidationFailed",
+    "__version__",
+    "replay",
+    "retry_on_conflict",
+]

@@ -60,7 +60,7 @@ class LifecycleEvent(StrEnum):
 _S = TicketStatus
 
 
-class TicketLifecycle(StateChart):  # type: ignore[misc]  # python-statemachine is untyped
+class TicketLifecycle(StateChart[Any]):
     """The ticket state machine. Bind it to any object with a ``status`` attribute.
 
     The strict flags are set on purpose: an event with no transition raises instead of

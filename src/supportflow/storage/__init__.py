@@ -13,7 +13,6 @@ from .protocols import (
     UnitOfWork,
 )
 
-
 __all__ = [
     "DEFAULT_TENANT",
     "AgentRepository",
@@ -21,7 +20,6 @@ __all__ = [
     "EventLog",
     "MemoryStore",
     "MessageRepository",
-
     "Store",
     "TeamRepository",
     "TicketRepository",

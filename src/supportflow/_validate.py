@@ -1,0 +1,67 @@
+"""Cheap checks for the arguments of public calls; each failure names the field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+from .errors import ValidationFailed
+from .models import MAX_BODY_CHARS
+
+__all__ = ["aware", "enum_value", "flag", "object_id", "optional_id", "text"]
+
+MAX_ID_CHARS = 200
+T = TypeVar("T")
+
+
+def object_id(field: str, value: object) -> str:
+    """A non-blank id of at most 200 characters, stripped."""
+    if not isinstance(value, str):
+        raise ValidationFailed(field, f"must be a string, not {type(value).__name__}")
+    stripped = value.strip()
+    if not stripped:
+        raise ValidationFailed(field, "must not be empty")
+    if len(stripped) > MAX_ID_CHARS:
+        raise ValidationFailed(field, f"must be at most {MAX_ID_CHARS} characters")
+    return stripped
+
+
+def optional_id(field: str, value: object) -> str | None:
+    """``None`` or an id as :func:`object_id` checks it."""
+    return None if value is None else object_id(field, value)
+
+
+def text(field: str, value: object, *, required: bool, limit: int = MAX_BODY_CHARS) -> str:
+    """A string of at most ``limit`` characters; non-blank when ``required``."""
+    if not isinstance(value, str):
+        raise ValidationFailed(field, f"must be a string, not {type(value).__name__}")
+    if len(value) > limit:
+        raise ValidationFailed(field, f"must be at most {limit} characters, got {len(value)}")
+    if required and not value.strip():
+        raise ValidationFailed(field, "must not be empty")
+    return value
+
+
+def aware(field: str, value: object) -> datetime:
+    """A timezone-aware datetime; a naive one is refused, never assumed UTC."""
+    if not isinstance(value, datetime):
+        raise ValidationFailed(field, f"must be a datetime, not {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationFailed(field, "must be timezone-aware (a naive datetime is ambiguous)")
+    return value
+
+
+def flag(field: str, value: object) -> bool:
+    """A real bool (not a truthy string)."""
+    if not isinstance(value, bool):
+        raise ValidationFailed(field, f"must be a bool, not {type(value).__name__}")
+    return value
+
+
+def enum_value(field: str, enum: type[T], value: Any) -> T:
+    """``value`` as a member of ``enum``; the error lists the accepted values."""
+    try:
+        return enum(value)  # type: ignore[call-arg]
+    except (ValueError, TypeError):
+        accepted = ", ".join(str(getattr(m, "value", m)) for m in enum)  # type: ignore[attr-defined]
+        raise ValidationFailed(field, f"must be one of: {accepted}; got {value!r}") from None

@@ -1,0 +1,39 @@
+"""Retrying a unit of work that lost an optimistic-concurrency race."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from .errors import ConcurrencyConflict
+
+__all__ = ["retry_on_conflict"]
+
+T = TypeVar("T")
+
+
+def retry_on_conflict(
+    action: Callable[[], T],
+    *,
+    attempts: int = 5,
+    base_delay_s: float = 0.002,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Call ``action`` until it stops raising ``ConcurrencyConflict``, at most ``attempts`` times.
+
+    ``action`` must redo its reads each time (a desk call does: it opens a fresh unit of
+    work). Between tries it sleeps a jittered, doubling delay; the last conflict is
+    re-raised. Example: ``retry_on_conflict(lambda: desk.acknowledge(tid, agent_id="a1"))``.
+    """
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+    for attempt in range(attempts):
+        try:
+            return action()
+        except ConcurrencyConflict:
+            if attempt == attempts - 1:
+                raise
+            sleep(base_delay_s * (2**attempt) * (0.5 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover
