@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from .errors import ValidationFailed
 from .models import MAX_BODY_CHARS
 
-__all__ = ["aware", "enum_value", "flag", "object_id", "optional_id", "text"]
+__all__ = [
+    "aware",
+    "enum_value",
+    "flag",
+    "labels",
+    "object_id",
+    "optional_id",
+    "optional_text",
+    "text",
+]
 
 MAX_ID_CHARS = 200
 T = TypeVar("T")
@@ -40,6 +50,23 @@ def text(field: str, value: object, *, required: bool, limit: int = MAX_BODY_CHA
     if required and not value.strip():
         raise ValidationFailed(field, "must not be empty")
     return value
+
+
+def optional_text(field: str, value: object, *, limit: int) -> str | None:
+    """``None`` or a non-blank string of at most ``limit`` characters, stripped."""
+    if value is None:
+        return None
+    return text(field, value, required=True, limit=limit).strip()
+
+
+def labels(field: str, value: object, *, limit: int = 100) -> tuple[str, ...]:
+    """A list (or other iterable, not a string) of non-blank labels, stripped."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationFailed(field, "must be a list of strings")
+    return tuple(
+        text(f"{field}[{i}]", item, required=True, limit=limit).strip()
+        for i, item in enumerate(value)
+    )
 
 
 def aware(field: str, value: object) -> datetime:

@@ -10,9 +10,8 @@ produced, so ``supportflow.events.replay`` rebuilds the stored ticket from its e
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -20,6 +19,7 @@ import attrs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from . import _validate as check
+from ._build import assemble, evolve
 from .clock import Clock, SystemClock
 from .errors import (
     AssignmentFailed,
@@ -33,12 +33,12 @@ from .errors import (
 from .events import EventType, json_changes, json_value
 from .lifecycle import ALLOWED_EVENTS, LifecycleEvent, next_status
 from .models import (
-    MAX_BODY_CHARS,
     MAX_SUBJECT_CHARS,
     Agent,
     AgentStatus,
     AuthorKind,
     Channel,
+    ComplaintCategory,
     Customer,
     Message,
     Priority,
@@ -92,21 +92,6 @@ class DueJobsReport:
     """Tickets skipped because another writer changed them; the next pass retries."""
 
 
-class _Intake(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
-
-    channel: Channel
-    customer_id: str = Field(min_length=1, max_length=200)
-    subject: str = Field(default="", max_length=MAX_SUBJECT_CHARS)
-    body: str = Field(default="", max_length=MAX_BODY_CHARS)
-    external_id: str | None = Field(default=None, min_length=1, max_length=500)
-    priority: Priority | None = None
-    category: str | None = Field(default=None, min_length=1, max_length=100)
-    team_id: str | None = Field(default=None, min_length=1, max_length=200)
-    tags: tuple[str, ...] = ()
-    language: str | None = Field(default=None, min_length=1, max_length=100)
-
-
 class SupportDesk:
     """Runs tickets through intake, assignment, work, resolution and closing.
 
@@ -144,7 +129,7 @@ class SupportDesk:
         )
         self._sla_policy: SlaPolicy = sla_policy if sla_policy is not None else NoSlaPolicy()
         self.settings = settings if settings is not None else DeskSettings()
-        self._new_id: Callable[[], str] = new_id if new_id is not None else _uuid_hex
+        self._new_id: Callable[[], str] = new_id if new_id is not None else _random_id
 
     @property
     def tenant_id(self) -> str:
@@ -156,7 +141,7 @@ class SupportDesk:
     def add_customer(self, customer: Customer) -> Customer:
         """Store a new customer (``DuplicateEntity`` if the id is taken)."""
         customer = _as_model("customer", Customer, customer)
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             uow.customers.add(customer)
             uow.commit()
         return customer
@@ -164,7 +149,7 @@ class SupportDesk:
     def add_team(self, team: Team) -> Team:
         """Store a new team."""
         team = _as_model("team", Team, team)
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             uow.teams.add(team)
             uow.commit()
         return team
@@ -172,7 +157,7 @@ class SupportDesk:
     def add_agent(self, agent: Agent) -> Agent:
         """Store a new agent; every team it names must exist."""
         agent = _as_model("agent", Agent, agent)
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             for team_id in agent.teams:
                 uow.teams.get(team_id)
             uow.agents.add(agent)
@@ -183,9 +168,9 @@ class SupportDesk:
         """Mark an agent available, away or offline (routing skips offline agents)."""
         agent_id = check.object_id("agent_id", agent_id)
         new_status = check.enum_value("status", AgentStatus, status)
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             agent = uow.agents.get(agent_id)
-            updated = agent.model_copy(update={"status": new_status, "version": agent.version + 1})
+            updated = evolve(agent, {"status": new_status, "version": agent.version + 1})
             uow.agents.update(updated)
             uow.commit()
         return updated
@@ -193,13 +178,13 @@ class SupportDesk:
     def get_customer(self, customer_id: str) -> Customer:
         """The customer, or ``CustomerNotFound``."""
         customer_id = check.object_id("customer_id", customer_id)
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             return uow.customers.get(customer_id)
 
     def get_agent(self, agent_id: str) -> Agent:
         """The agent, or ``AgentNotFound``."""
         agent_id = check.object_id("agent_id", agent_id)
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             return uow.agents.get(agent_id)
 
     # -- reads -------------------------------------------------------------------------
@@ -207,7 +192,7 @@ class SupportDesk:
     def get_ticket(self, ticket_id: str) -> Ticket:
         """The ticket, or ``TicketNotFound``."""
         ticket_id = check.object_id("ticket_id", ticket_id)
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             return uow.tickets.get(ticket_id)
 
     def list_tickets(
@@ -221,27 +206,27 @@ class SupportDesk:
         wanted = None if status is None else check.enum_value("status", TicketStatus, status)
         assignee_id = check.optional_id("assignee_id", assignee_id)
         customer_id = check.optional_id("customer_id", customer_id)
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             return uow.tickets.list(status=wanted, assignee_id=assignee_id, customer_id=customer_id)
 
     def history(self, ticket_id: str) -> list[TicketEvent]:
         """The ticket's events in order (``TicketNotFound`` for an unknown ticket)."""
         ticket_id = check.object_id("ticket_id", ticket_id)
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             uow.tickets.get(ticket_id)
             return uow.events.for_ticket(ticket_id)
 
     def messages(self, ticket_id: str) -> list[Message]:
         """The ticket's conversation: the customer's messages, replies and internal notes."""
         ticket_id = check.object_id("ticket_id", ticket_id)
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             uow.tickets.get(ticket_id)
             return uow.messages.for_ticket(ticket_id)
 
     def deadlines(self, ticket_id: str) -> Sequence[Deadline]:
         """The ticket's open SLA deadlines under the desk's policy."""
         ticket_id = check.object_id("ticket_id", ticket_id)
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             ticket = uow.tickets.get(ticket_id)
             history = uow.events.for_ticket(ticket_id)
         return self._sla_policy.deadlines(ticket, history)
@@ -271,121 +256,105 @@ class SupportDesk:
         body's first line, a missing body from the subject. ``received_at`` (default now)
         becomes ``created_at``, so SLA clocks start when the customer wrote.
         """
-        request = self._intake_request(
-            channel=channel,
-            customer_id=customer_id,
-            subject=subject,
-            body=body,
-            external_id=external_id,
-            priority=priority,
-            category=category,
-            team_id=team_id,
-            tags=tags,
-            language=language,
-        )
+        channel = check.enum_value("channel", Channel, channel)
+        customer_id = check.object_id("customer_id", customer_id)
+        subject = check.text("subject", subject, required=False, limit=MAX_SUBJECT_CHARS).strip()
+        body = check.text("body", body, required=False)
+        if not subject and not body.strip():
+            raise ValidationFailed("body", "subject and body are both empty")
+        external_id = check.optional_text("external_id", external_id, limit=500)
+        fields: dict[str, Any] = {
+            "channel": channel,
+            "external_id": external_id,
+            "customer_id": customer_id,
+            "subject": subject or subject_from_body(body),
+            "body": body if body.strip() else subject,
+            "priority": None
+            if priority is None
+            else check.enum_value("priority", Priority, priority),
+            "category": check.optional_text("category", category, limit=100),
+            "team_id": check.optional_id("team_id", team_id),
+            "tags": check.labels("tags", tags),
+            "language": check.optional_text("language", language, limit=100),
+        }
         now = self._now()
         created_at = now if received_at is None else check.aware("received_at", received_at)
         try:
-            return self._intake(request, created_at)
+            return self._intake(fields, created_at)
         except DuplicateEntity:
             # Another worker stored the same delivery between our read and our commit.
-            if request.external_id is None:
+            if external_id is None:
                 raise
-            with self._unit() as uow:
-                existing = uow.tickets.find_by_external_id(request.channel, request.external_id)
+            with self._store.unit_of_work(self._tenant_id) as uow:
+                existing = uow.tickets.find_by_external_id(channel, external_id)
             if existing is None:
                 raise
             return existing
 
-    def _intake_request(self, **fields: Any) -> _Intake:
-        tags = fields.pop("tags")
-        if isinstance(tags, str) or not isinstance(tags, Iterable):
-            raise ValidationFailed("tags", "must be a list of strings")
-        try:
-            request = _Intake.model_validate({**fields, "tags": tuple(tags)})
-        except ValidationError as exc:
-            raise ValidationFailed.from_pydantic(exc) from None
-        subject, body = request.subject.strip(), request.body
-        if not subject and not body.strip():
-            raise ValidationFailed("body", "subject and body are both empty")
-        if not subject:
-            subject = subject_from_body(body)
-        if not body.strip():
-            body = request.subject
-        return request.model_copy(update={"subject": subject, "body": body})
-
-    def _intake(self, request: _Intake, created_at: datetime) -> Ticket:
-        with self._unit() as uow:
-            if request.external_id is not None:
-                existing = uow.tickets.find_by_external_id(request.channel, request.external_id)
+    def _intake(self, fields: dict[str, Any], created_at: datetime) -> Ticket:
+        with self._store.unit_of_work(self._tenant_id) as uow:
+            external_id = fields["external_id"]
+            if external_id is not None:
+                existing = uow.tickets.find_by_external_id(fields["channel"], external_id)
                 if existing is not None:
                     return existing
-            uow.customers.get(request.customer_id)
-            if request.team_id is not None:
-                uow.teams.get(request.team_id)
+            uow.customers.get(fields["customer_id"])
+            if fields["team_id"] is not None:
+                uow.teams.get(fields["team_id"])
+            given = {k: v for k, v in fields.items() if v is not None}
             try:
                 draft = Ticket(
-                    id=self._new_id(),
-                    channel=request.channel,
-                    external_id=request.external_id,
-                    customer_id=request.customer_id,
-                    subject=request.subject,
-                    body=request.body,
-                    language=request.language,
-                    category=request.category,
-                    priority=request.priority or Priority.NORMAL,
-                    team_id=request.team_id,
-                    tags=request.tags,
-                    created_at=created_at,
-                    updated_at=created_at,
+                    id=self._new_id(), created_at=created_at, updated_at=created_at, **given
                 )
             except ValidationError as exc:
                 raise ValidationFailed.from_pydantic(exc) from None
-            ticket = self._classified(draft, request)
+            ticket = self._classified(draft, given)
             uow.tickets.add(ticket)
-            uow.events.append([self._created_event(ticket)])
+            uow.events.append((self._created_event(ticket),))
             uow.messages.add(
-                Message(
-                    id=self._new_id(),
-                    ticket_id=ticket.id,
-                    author_kind=AuthorKind.CUSTOMER,
-                    author_id=ticket.customer_id,
-                    body=ticket.body,
-                    created_at=created_at,
+                self._message(
+                    ticket, AuthorKind.CUSTOMER, ticket.customer_id, ticket.body, created_at
                 )
             )
             uow.commit()
         return ticket
 
-    def _classified(self, ticket: Ticket, request: _Intake) -> Ticket:
+    def _classified(self, ticket: Ticket, given: Mapping[str, Any]) -> Ticket:
+        """Apply the classifier's answer to what the request did not state itself."""
         result = self._classifier.classify(ticket)
         if result is None:
             return ticket
         update: dict[str, Any] = {}
-        if request.category is None and result.category is not None:
-            update["category"] = result.category
+        if "category" not in given and result.category is not None:
+            update["category"] = check.text(
+                "classification.category", result.category, required=True, limit=100
+            )
         if result.complaint_category is not None:
-            update["complaint_category"] = result.complaint_category
-        if request.priority is None and result.priority is not None:
-            update["priority"] = result.priority
-        if request.language is None and result.language is not None:
-            update["language"] = result.language
-        if not update:
-            return ticket
-        try:
-            return Ticket.model_validate({**ticket.model_dump(), **update})
-        except ValidationError as exc:
-            raise ValidationFailed.from_pydantic(exc, prefix="classification") from None
+            update["complaint_category"] = check.enum_value(
+                "classification.complaint_category", ComplaintCategory, result.complaint_category
+            )
+        if "priority" not in given and result.priority is not None:
+            update["priority"] = check.enum_value(
+                "classification.priority", Priority, result.priority
+            )
+        if "language" not in given and result.language is not None:
+            update["language"] = check.text(
+                "classification.language", result.language, required=True, limit=100
+            )
+        return evolve(ticket, update) if update else ticket
 
     def _created_event(self, ticket: Ticket) -> TicketEvent:
-        return TicketEvent(
-            id=self._new_id(),
-            ticket_id=ticket.id,
-            seq=ticket.version,
-            type=EventType.CREATED.value,
-            at=ticket.created_at,
-            actor=f"customer:{ticket.customer_id}",
-            data={"ticket": ticket.model_dump(mode="json")},
+        return assemble(
+            TicketEvent,
+            {
+                "id": self._new_id(),
+                "ticket_id": ticket.id,
+                "seq": ticket.version,
+                "type": EventType.CREATED.value,
+                "at": ticket.created_at,
+                "actor": f"customer:{ticket.customer_id}",
+                "data": {"ticket": ticket.model_dump(mode="json")},
+            },
         )
 
     # -- assignment --------------------------------------------------------------------
@@ -403,7 +372,7 @@ class SupportDesk:
         agent_id = check.optional_id("agent_id", agent_id)
         actor = check.object_id("actor", actor)
         now = self._now()
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             ticket = uow.tickets.get(ticket_id)
             command = (
                 LifecycleEvent.ASSIGN
@@ -462,7 +431,7 @@ class SupportDesk:
         ticket_id = check.object_id("ticket_id", ticket_id)
         agent_id = check.object_id("agent_id", agent_id)
         now = self._now()
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, LifecycleEvent.ACKNOWLEDGE)
             uow.agents.get(agent_id)
@@ -495,7 +464,7 @@ class SupportDesk:
         body = check.text("body", body, required=True)
         internal = check.flag("internal", internal)
         now = self._now()
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             ticket = uow.tickets.get(ticket_id)
             if internal:
                 if ticket.status is TicketStatus.CLOSED:
@@ -529,7 +498,7 @@ class SupportDesk:
         agent_id = check.object_id("agent_id", agent_id)
         body = check.text("body", body, required=True)
         now = self._now()
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, LifecycleEvent.REQUEST_INFO)
             uow.agents.get(agent_id)
@@ -563,7 +532,7 @@ class SupportDesk:
         body = check.text("body", body, required=True)
         message_id = check.optional_id("message_id", message_id)
         now = self._now()
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             ticket = uow.tickets.get(ticket_id)
             if message_id is not None and any(
                 m.id == message_id for m in uow.messages.for_ticket(ticket.id)
@@ -671,7 +640,7 @@ class SupportDesk:
         to_agent_id = check.optional_id("to_agent_id", to_agent_id)
         to_team_id = check.optional_id("to_team_id", to_team_id)
         now = self._now()
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, LifecycleEvent.ESCALATE)
             changes: dict[str, Any] = {"escalation_level": ticket.escalation_level + 1}
@@ -718,7 +687,7 @@ class SupportDesk:
         ticket_id = check.object_id("ticket_id", ticket_id)
         actor = check.object_id("actor", actor)
         now = self._now()
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             ticket = uow.tickets.get(ticket_id)
             updated = self._close(uow, ticket, actor, now, reason=None)
             uow.commit()
@@ -739,7 +708,7 @@ class SupportDesk:
         actor = check.object_id("actor", actor)
         reason = check.text("reason", reason, required=True, limit=MAX_SUBJECT_CHARS * 4)
         now = self._now()
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, LifecycleEvent.REOPEN)
             if self._reopen_expired(ticket, now):
@@ -771,7 +740,7 @@ class SupportDesk:
         work; one changed concurrently is left for the next pass.
         """
         at = self._now() if now is None else check.aware("now", now)
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             resolved = uow.tickets.list(status=TicketStatus.RESOLVED)
         cutoff = at - self.settings.auto_close_after
         closed: list[str] = []
@@ -780,7 +749,7 @@ class SupportDesk:
             if ticket.resolved_at is None or ticket.resolved_at > cutoff:
                 continue
             try:
-                with self._unit() as uow:
+                with self._store.unit_of_work(self._tenant_id) as uow:
                     current = uow.tickets.get(ticket.id)
                     if current.version != ticket.version:
                         raise ConcurrencyConflict(
@@ -822,7 +791,7 @@ class SupportDesk:
         now = self._now()
         if stamp is not None:
             update[stamp] = now
-        with self._unit() as uow:
+        with self._store.unit_of_work(self._tenant_id) as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, command)
             uow.agents.get(agent_id)
@@ -851,18 +820,21 @@ class SupportDesk:
             update["status"] = status
         update["updated_at"] = now
         update["version"] = version
-        updated = ticket.model_copy(update=update)
+        updated = evolve(ticket, update)
         event_data: dict[str, Any] = {"changes": json_changes(update)}
         if data:
             event_data.update({k: json_value(v) for k, v in data.items()})
-        event = TicketEvent.model_construct(
-            id=self._new_id(),
-            ticket_id=ticket.id,
-            seq=version,
-            type=event_type.value,
-            at=now,
-            actor=actor,
-            data=event_data,
+        event = assemble(
+            TicketEvent,
+            {
+                "id": self._new_id(),
+                "ticket_id": ticket.id,
+                "seq": version,
+                "type": event_type.value,
+                "at": now,
+                "actor": actor,
+                "data": event_data,
+            },
         )
         uow.tickets.update(updated)
         uow.events.append((event,))
@@ -879,14 +851,17 @@ class SupportDesk:
         internal: bool = False,
         message_id: str | None = None,
     ) -> Message:
-        return Message.model_construct(
-            id=message_id if message_id is not None else self._new_id(),
-            ticket_id=ticket.id,
-            author_kind=kind,
-            author_id=author_id,
-            body=body,
-            internal=internal,
-            created_at=now,
+        return assemble(
+            Message,
+            {
+                "id": message_id if message_id is not None else self._new_id(),
+                "ticket_id": ticket.id,
+                "author_kind": kind,
+                "author_id": author_id,
+                "body": body,
+                "internal": internal,
+                "created_at": now,
+            },
         )
 
     @staticmethod
@@ -903,11 +878,6 @@ class SupportDesk:
     def _now(self) -> datetime:
         return check.aware("clock", self._clock.now())
 
-    @contextmanager
-    def _unit(self) -> Iterator[UnitOfWork]:
-        with self._store.unit_of_work(self._tenant_id) as uow:
-            yield uow
-
 
 def _as_model(field: str, model: type[_M], value: object) -> _M:
     if isinstance(value, model):
@@ -918,5 +888,6 @@ def _as_model(field: str, model: type[_M], value: object) -> _M:
         raise ValidationFailed.from_pydantic(exc, prefix=field) from None
 
 
-def _uuid_hex() -> str:
-    return uuid.uuid4().hex
+def _random_id() -> str:
+    """128 random bits as 32 hex digits (the shape of a UUID4 hex, at a fifth of the cost)."""
+    return os.urandom(16).hex()

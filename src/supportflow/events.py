@@ -40,13 +40,18 @@ class EventType(StrEnum):
     REOPENED = "ticket.reopened"
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def json_value(value: Any) -> Any:
     """``value`` as JSON-ready data: datetimes as ISO 8601, enums as their values."""
-    if isinstance(value, datetime):
-        return value.isoformat()
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, tuple | list):
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (tuple, list)):
         return [json_value(v) for v in value]
     return value
 

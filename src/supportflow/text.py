@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 __all__ = ["detect_language", "has_cjk", "subject_from_body"]
 
-_CJK_RANGES = (
-    (0x3400, 0x4DBF),
-    (0x4E00, 0x9FFF),
-    (0xF900, 0xFAFF),
-    (0x20000, 0x2FA1F),
-)
-
-
-def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return any(low <= code <= high for low, high in _CJK_RANGES)
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+_LATIN = re.compile("[A-Za-z]")
 
 
 def has_cjk(text: str) -> bool:
     """Whether ``text`` contains a CJK ideograph."""
-    return any(_is_cjk(c) for c in text)
+    return _CJK.search(text) is not None
 
 
 def detect_language(text: str) -> str:
@@ -28,12 +21,8 @@ def detect_language(text: str) -> str:
     Counts CJK ideographs against Latin letters; a script counts when it is at least a
     fifth of the letters. Good enough to route by language; not a general detector.
     """
-    cjk = latin = 0
-    for char in text:
-        if _is_cjk(char):
-            cjk += 1
-        elif char.isascii() and char.isalpha():
-            latin += 1
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text))
     # A Chinese character carries roughly a word; weigh it against ~4 Latin letters.
     cjk_weight, latin_weight = cjk * 4, latin
     total = cjk_weight + latin_weight

@@ -4,6 +4,9 @@ Good for tests, demos and hosts that keep nothing between runs. Units of work st
 writes and apply them under one lock at ``commit()``, after checking every version and
 unique key, so a commit is all or nothing; readers see the last committed state (read
 committed). Models are frozen, so stored objects are shared, not copied.
+
+The code is written for the desk's hot path (a few dictionary operations per call), which
+is why repositories are made lazily and checks are inlined.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ E = TypeVar("E", bound=_Versioned)
 
 
 class _TenantData:
+    """Everything committed for one tenant."""
+
     __slots__ = (
         "agents",
         "customers",
@@ -73,105 +78,91 @@ class _TenantData:
         self.message_ids: set[str] = set()
 
 
-def _open_assignee(ticket: Ticket | None) -> str | None:
-    if ticket is None or ticket.status not in OPEN_STATUSES:
-        return None
-    return ticket.assignee_id
+class _Repo(Generic[E]):
+    """Staged adds and updates of one kind of versioned entity over its committed dict."""
 
-
-class _Staged(Generic[E]):
-    """Staged adds and updates of one kind of versioned entity."""
+    __slots__ = ("_added", "_committed", "_expected", "_kind", "_not_found", "_staged")
 
     def __init__(
-        self,
-        kind: str,
-        committed: dict[str, E],
-        not_found: Callable[[str], NotFound],
+        self, kind: str, committed: dict[str, E], not_found: Callable[[str], NotFound]
     ) -> None:
-        self.kind = kind
-        self.committed = committed
-        self.not_found = not_found
-        self.staged: dict[str, E] = {}
-        self.added: set[str] = set()
-        self.expected: dict[str, int] = {}
-
-    def find(self, object_id: str) -> E | None:
-        found = self.staged.get(object_id)
-        return found if found is not None else self.committed.get(object_id)
+        self._kind = kind
+        self._committed = committed
+        self._not_found = not_found
+        self._staged: dict[str, E] = {}
+        self._added: set[str] = set()
+        self._expected: dict[str, int] = {}
 
     def get(self, object_id: str) -> E:
-        found = self.find(object_id)
+        found = self._staged.get(object_id)
         if found is None:
-            raise self.not_found(object_id)
+            found = self._committed.get(object_id)
+            if found is None:
+                raise self._not_found(object_id)
         return found
 
     def add(self, obj: E) -> None:
-        if obj.id in self.staged or obj.id in self.committed:
-            raise DuplicateEntity(self.kind, obj.id)
-        self.staged[obj.id] = obj
-        self.added.add(obj.id)
+        object_id = obj.id
+        if object_id in self._staged or object_id in self._committed:
+            raise DuplicateEntity(self._kind, object_id)
+        self._staged[object_id] = obj
+        self._added.add(object_id)
 
     def update(self, obj: E) -> None:
-        current = self.get(obj.id)
+        object_id = obj.id
+        current = self.get(object_id)
         if obj.version != current.version + 1:
-            raise ConcurrencyConflict(self.kind, obj.id, obj.version - 1, current.version)
-        if obj.id not in self.added and obj.id not in self.expected:
-            self.expected[obj.id] = current.version
-        self.staged[obj.id] = obj
+            raise ConcurrencyConflict(self._kind, object_id, obj.version - 1, current.version)
+        if object_id not in self._added and object_id not in self._expected:
+            self._expected[object_id] = current.version
+        self._staged[object_id] = obj
 
-    def values(self) -> list[E]:
-        merged = dict(self.committed)
-        merged.update(self.staged)
-        return list(merged.values())
+    def list(self) -> list[E]:
+        merged = {**self._committed, **self._staged}
+        return sorted(merged.values(), key=lambda o: o.id)
 
     def check(self) -> None:
-        for object_id in self.added:
-            if object_id in self.committed:
-                raise DuplicateEntity(self.kind, object_id)
-        for object_id, version in self.expected.items():
-            stored = self.committed.get(object_id)
+        committed = self._committed
+        for object_id in self._added:
+            if object_id in committed:
+                raise DuplicateEntity(self._kind, object_id)
+        for object_id, version in self._expected.items():
+            stored = committed.get(object_id)
             actual = None if stored is None else stored.version
             if actual != version:
-                raise ConcurrencyConflict(self.kind, object_id, version, actual)
+                raise ConcurrencyConflict(self._kind, object_id, version, actual)
 
     def apply(self) -> None:
-        self.committed.update(self.staged)
-
-    def clear(self) -> None:
-        self.staged.clear()
-        self.added.clear()
-        self.expected.clear()
+        self._committed.update(self._staged)
 
 
-class _TicketRepo:
+def _external_key(ticket: Ticket) -> str:
+    return f"{ticket.channel.value}:{ticket.external_id}"
+
+
+class _TicketRepo(_Repo[Ticket]):
+    """Tickets, with the external-id index and open counts kept up to date on apply."""
+
+    __slots__ = ("_data",)
+
     def __init__(self, data: _TenantData) -> None:
+        super().__init__("ticket", data.tickets, TicketNotFound)
         self._data = data
-        self._stage: _Staged[Ticket] = _Staged("ticket", data.tickets, TicketNotFound)
-
-    def get(self, ticket_id: str) -> Ticket:
-        return self._stage.get(ticket_id)
 
     def find_by_external_id(self, channel: Channel, external_id: str) -> Ticket | None:
-        for ticket in self._stage.staged.values():
-            if ticket.channel == channel and ticket.external_id == external_id:
+        for ticket in self._staged.values():
+            if ticket.external_id == external_id and ticket.channel == channel:
                 return ticket
         ticket_id = self._data.external.get((channel, external_id))
-        if ticket_id is None:
-            return None
-        found = self._stage.find(ticket_id)
-        if found is None or found.external_id != external_id or found.channel != channel:
-            return None
-        return found
+        return None if ticket_id is None else self.get(ticket_id)
 
     def add(self, ticket: Ticket) -> None:
-        if ticket.external_id is not None:
-            other = self.find_by_external_id(ticket.channel, ticket.external_id)
-            if other is not None:
-                raise DuplicateEntity("ticket", f"{ticket.channel.value}:{ticket.external_id}")
-        self._stage.add(ticket)
-
-    def update(self, ticket: Ticket) -> None:
-        self._stage.update(ticket)
+        if (
+            ticket.external_id is not None
+            and self.find_by_external_id(ticket.channel, ticket.external_id) is not None
+        ):
+            raise DuplicateEntity("ticket", _external_key(ticket))
+        super().add(ticket)
 
     def list(
         self,
@@ -180,9 +171,10 @@ class _TicketRepo:
         assignee_id: str | None = None,
         customer_id: str | None = None,
     ) -> list[Ticket]:
+        merged = {**self._committed, **self._staged}
         found = [
             t
-            for t in self._stage.values()
+            for t in merged.values()
             if (status is None or t.status == status)
             and (assignee_id is None or t.assignee_id == assignee_id)
             and (customer_id is None or t.customer_id == customer_id)
@@ -192,62 +184,43 @@ class _TicketRepo:
 
     def open_counts_by_assignee(self) -> Mapping[str, int]:
         counts = Counter(self._data.open_by_assignee)
-        for ticket_id, ticket in self._stage.staged.items():
-            before = _open_assignee(self._data.tickets.get(ticket_id))
-            after = _open_assignee(ticket)
-            if before is not None:
-                counts[before] -= 1
-            if after is not None:
-                counts[after] += 1
+        for ticket_id, ticket in self._staged.items():
+            before = self._committed.get(ticket_id)
+            if before is not None and before.assignee_id and before.status in OPEN_STATUSES:
+                counts[before.assignee_id] -= 1
+            if ticket.assignee_id and ticket.status in OPEN_STATUSES:
+                counts[ticket.assignee_id] += 1
         return {agent: n for agent, n in counts.items() if n > 0}
 
     def check(self) -> None:
-        self._stage.check()
-        for ticket_id in self._stage.added:
-            ticket = self._stage.staged[ticket_id]
-            if ticket.external_id is not None:
-                key = (ticket.channel, ticket.external_id)
-                if key in self._data.external:
-                    raise DuplicateEntity("ticket", f"{ticket.channel.value}:{ticket.external_id}")
+        super().check()
+        external = self._data.external
+        for ticket_id in self._added:
+            ticket = self._staged[ticket_id]
+            if ticket.external_id is not None and (ticket.channel, ticket.external_id) in external:
+                raise DuplicateEntity("ticket", _external_key(ticket))
 
     def apply(self) -> None:
         data = self._data
-        for ticket_id, ticket in self._stage.staged.items():
-            before = data.tickets.get(ticket_id)
-            old = _open_assignee(before)
-            if old is not None:
-                data.open_by_assignee[old] -= 1
-            new = _open_assignee(ticket)
-            if new is not None:
-                data.open_by_assignee[new] += 1
-            if before is not None and before.external_id is not None:
-                data.external.pop((before.channel, before.external_id), None)
+        committed = self._committed
+        open_counts = data.open_by_assignee
+        for ticket_id, ticket in self._staged.items():
+            before = committed.get(ticket_id)
+            if before is not None:
+                if before.assignee_id and before.status in OPEN_STATUSES:
+                    open_counts[before.assignee_id] -= 1
+                if before.external_id is not None:
+                    data.external.pop((before.channel, before.external_id), None)
+            if ticket.assignee_id and ticket.status in OPEN_STATUSES:
+                open_counts[ticket.assignee_id] += 1
             if ticket.external_id is not None:
                 data.external[(ticket.channel, ticket.external_id)] = ticket_id
-        self._stage.apply()
-
-    def clear(self) -> None:
-        self._stage.clear()
-
-
-class _EntityRepo(Generic[E]):
-    def __init__(self, stage: _Staged[E]) -> None:
-        self._stage = stage
-
-    def get(self, object_id: str) -> E:
-        return self._stage.get(object_id)
-
-    def add(self, obj: E) -> None:
-        self._stage.add(obj)
-
-    def update(self, obj: E) -> None:
-        self._stage.update(obj)
-
-    def list(self) -> list[E]:
-        return sorted(self._stage.values(), key=lambda o: o.id)
+            committed[ticket_id] = ticket
 
 
 class _EventLog:
+    __slots__ = ("_data", "_ids", "_keys", "_staged")
+
     def __init__(self, data: _TenantData) -> None:
         self._data = data
         self._staged: list[TicketEvent] = []
@@ -255,26 +228,25 @@ class _EventLog:
         self._keys: set[tuple[str, int]] = set()
 
     def append(self, events: Sequence[TicketEvent]) -> None:
-        ids = set(self._ids)
-        keys = set(self._keys)
+        data = self._data
+        ids: set[str] = set()
+        keys: set[tuple[str, int]] = set()
         for event in events:
             key = (event.ticket_id, event.seq)
-            if event.id in ids or event.id in self._data.event_ids:
+            if event.id in ids or event.id in self._ids or event.id in data.event_ids:
                 raise DuplicateEntity("event", event.id)
-            if key in keys or key in self._data.event_keys:
+            if key in keys or key in self._keys or key in data.event_keys:
                 raise DuplicateEntity("event", f"{event.ticket_id}#{event.seq}")
             ids.add(event.id)
             keys.add(key)
         self._staged.extend(events)
-        self._ids = ids
-        self._keys = keys
+        self._ids |= ids
+        self._keys |= keys
 
     def for_ticket(self, ticket_id: str) -> list[TicketEvent]:
         found = list(self._data.events_by_ticket.get(ticket_id, ()))
-        staged = [e for e in self._staged if e.ticket_id == ticket_id]
-        if staged:
-            found.extend(staged)
-            found.sort(key=lambda e: e.seq)
+        found.extend(e for e in self._staged if e.ticket_id == ticket_id)
+        found.sort(key=lambda e: e.seq)
         return found
 
     def between(self, start: datetime, end: datetime) -> Iterator[TicketEvent]:
@@ -292,27 +264,31 @@ class _EventLog:
 
     def apply(self) -> None:
         data = self._data
+        by_ticket = data.events_by_ticket
         for event in self._staged:
             data.events.append(event)
-            data.events_by_ticket.setdefault(event.ticket_id, []).append(event)
+            stream = by_ticket.get(event.ticket_id)
+            if stream is None:
+                by_ticket[event.ticket_id] = [event]
+            else:
+                stream.append(event)
         data.event_ids |= self._ids
         data.event_keys |= self._keys
 
-    def clear(self) -> None:
-        self._staged = []
-        self._ids = set()
-        self._keys = set()
-
 
 class _MessageRepo:
+    __slots__ = ("_data", "_ids", "_staged")
+
     def __init__(self, data: _TenantData) -> None:
         self._data = data
         self._staged: list[Message] = []
+        self._ids: set[str] = set()
 
     def add(self, message: Message) -> None:
-        if message.id in self._data.message_ids or any(m.id == message.id for m in self._staged):
+        if message.id in self._ids or message.id in self._data.message_ids:
             raise DuplicateEntity("message", message.id)
         self._staged.append(message)
+        self._ids.add(message.id)
 
     def for_ticket(self, ticket_id: str) -> list[Message]:
         found = list(self._data.messages.get(ticket_id, ()))
@@ -320,38 +296,50 @@ class _MessageRepo:
         return found
 
     def check(self) -> None:
-        for message in self._staged:
-            if message.id in self._data.message_ids:
-                raise DuplicateEntity("message", message.id)
+        if not self._ids.isdisjoint(self._data.message_ids):
+            raise DuplicateEntity("message", min(self._ids & self._data.message_ids))
 
     def apply(self) -> None:
+        messages = self._data.messages
         for message in self._staged:
-            self._data.messages.setdefault(message.ticket_id, []).append(message)
-            self._data.message_ids.add(message.id)
-
-    def clear(self) -> None:
-        self._staged = []
+            stream = messages.get(message.ticket_id)
+            if stream is None:
+                messages[message.ticket_id] = [message]
+            else:
+                stream.append(message)
+        self._data.message_ids |= self._ids
 
 
 class MemoryUnitOfWork:
     """A unit of work over a :class:`MemoryStore`; see ``storage.protocols.UnitOfWork``.
 
-    After ``commit()`` or ``rollback()`` the unit may be used again for further work.
+    Repositories are made on first use and dropped at ``commit()`` or ``rollback()``, after
+    which the unit may be used again for further work.
     """
 
-    def __init__(self, store: MemoryStore, tenant_id: str) -> None:
+    __slots__ = (
+        "_agents",
+        "_customers",
+        "_data",
+        "_events",
+        "_messages",
+        "_store",
+        "_teams",
+        "_tenant_id",
+        "_tickets",
+    )
+    _tickets: _TicketRepo | None
+    _customers: _Repo[Customer] | None
+    _agents: _Repo[Agent] | None
+    _teams: _Repo[Team] | None
+    _events: _EventLog | None
+    _messages: _MessageRepo | None
+
+    def __init__(self, store: MemoryStore, tenant_id: str, data: _TenantData) -> None:
         self._store = store
         self._tenant_id = tenant_id
-        data = store._tenant(tenant_id)
-        self._tickets = _TicketRepo(data)
-        self._customers: _Staged[Customer] = _Staged("customer", data.customers, CustomerNotFound)
-        self._agents: _Staged[Agent] = _Staged("agent", data.agents, AgentNotFound)
-        self._teams: _Staged[Team] = _Staged("team", data.teams, TeamNotFound)
-        self._customer_repo = _EntityRepo(self._customers)
-        self._agent_repo = _EntityRepo(self._agents)
-        self._team_repo = _EntityRepo(self._teams)
-        self._events = _EventLog(data)
-        self._messages = _MessageRepo(data)
+        self._data = data
+        self.rollback()
 
     @property
     def tenant_id(self) -> str:
@@ -361,35 +349,52 @@ class MemoryUnitOfWork:
     @property
     def tickets(self) -> _TicketRepo:
         """Tickets."""
-        return self._tickets
+        repo = self._tickets
+        if repo is None:
+            repo = self._tickets = _TicketRepo(self._data)
+        return repo
 
     @property
-    def customers(self) -> _EntityRepo[Customer]:
+    def customers(self) -> _Repo[Customer]:
         """Customers."""
-        return self._customer_repo
+        repo = self._customers
+        if repo is None:
+            repo = self._customers = _Repo("customer", self._data.customers, CustomerNotFound)
+        return repo
 
     @property
-    def agents(self) -> _EntityRepo[Agent]:
+    def agents(self) -> _Repo[Agent]:
         """Agents."""
-        return self._agent_repo
+        repo = self._agents
+        if repo is None:
+            repo = self._agents = _Repo("agent", self._data.agents, AgentNotFound)
+        return repo
 
     @property
-    def teams(self) -> _EntityRepo[Team]:
+    def teams(self) -> _Repo[Team]:
         """Teams."""
-        return self._team_repo
+        repo = self._teams
+        if repo is None:
+            repo = self._teams = _Repo("team", self._data.teams, TeamNotFound)
+        return repo
 
     @property
     def events(self) -> _EventLog:
         """The event log."""
-        return self._events
+        repo = self._events
+        if repo is None:
+            repo = self._events = _EventLog(self._data)
+        return repo
 
     @property
     def messages(self) -> _MessageRepo:
         """Messages."""
-        return self._messages
+        repo = self._messages
+        if repo is None:
+            repo = self._messages = _MessageRepo(self._data)
+        return repo
 
     def __enter__(self) -> MemoryUnitOfWork:
-        self._store._check_open()
         return self
 
     def __exit__(
@@ -402,30 +407,36 @@ class MemoryUnitOfWork:
 
     def commit(self) -> None:
         """Check every version and unique key, then apply all writes at once."""
-        self._store._check_open()
-        with self._store._lock:
-            self._tickets.check()
-            self._customers.check()
-            self._agents.check()
-            self._teams.check()
-            self._events.check()
-            self._messages.check()
-            self._tickets.apply()
-            self._customers.apply()
-            self._agents.apply()
-            self._teams.apply()
-            self._events.apply()
-            self._messages.apply()
+        store = self._store
+        if store._closed:
+            raise StorageError("the store is closed")
+        parts = [
+            part
+            for part in (
+                self._tickets,
+                self._customers,
+                self._agents,
+                self._teams,
+                self._events,
+                self._messages,
+            )
+            if part is not None
+        ]
+        with store._lock:
+            for part in parts:
+                part.check()
+            for part in parts:
+                part.apply()
         self.rollback()
 
     def rollback(self) -> None:
         """Discard every staged write."""
-        self._tickets.clear()
-        self._customers.clear()
-        self._agents.clear()
-        self._teams.clear()
-        self._events.clear()
-        self._messages.clear()
+        self._tickets = None
+        self._customers = None
+        self._agents = None
+        self._teams = None
+        self._events = None
+        self._messages = None
 
 
 class MemoryStore:
@@ -442,21 +453,15 @@ class MemoryStore:
 
     def unit_of_work(self, tenant_id: str = DEFAULT_TENANT) -> MemoryUnitOfWork:
         """A new unit of work scoped to ``tenant_id``."""
-        self._check_open()
-        return MemoryUnitOfWork(self, tenant_id)
+        if self._closed:
+            raise StorageError("the store is closed")
+        data = self._tenants.get(tenant_id)
+        if data is None:
+            with self._lock:
+                data = self._tenants.setdefault(tenant_id, _TenantData())
+        return MemoryUnitOfWork(self, tenant_id, data)
 
     def close(self) -> None:
         """Drop all data; later calls raise :class:`~supportflow.errors.StorageError`."""
         self._closed = True
         self._tenants = {}
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StorageError("the store is closed")
-
-    def _tenant(self, tenant_id: str) -> _TenantData:
-        data = self._tenants.get(tenant_id)
-        if data is None:
-            with self._lock:
-                data = self._tenants.setdefault(tenant_id, _TenantData())
-        return data
