@@ -47,7 +47,7 @@ from .models import (
 from .retry import retry_on_conflict
 from .routing import AssignmentStrategy, Classification, Classifier
 from .sla import Deadline, SlaPolicy
-from .storage import DEFAULT_TENANT, MemoryStore, Store, UnitOfWork
+from .storage import DEFAULT_TENANT, MemoryStore, SqliteStore, Store, UnitOfWork
 
 try:
     __version__ = version("supportflow")
@@ -89,6 +89,7 @@ __all__ = [
     "ReopenWindowExpired",
     "SchemaVersionError",
     "SlaPolicy",
+    "SqliteStore",
     "StorageError",
     "Store",
     "SupportDesk",

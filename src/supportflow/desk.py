@@ -138,31 +138,31 @@ class SupportDesk:
 
     # -- directory ---------------------------------------------------------------------
 
-    def add_customer(self, customer: Customer) -> Customer:
-        """Store a new customer (``DuplicateEntity`` if the id is taken)."""
-        customer = _as_model("customer", Customer, customer)
+    def add_customer(self, customer: Customer | Mapping[str, Any]) -> Customer:
+        """Store a new customer, given as a model or its fields (``DuplicateEntity`` if taken)."""
+        stored = _as_model("customer", Customer, customer)
         with self._store.unit_of_work(self._tenant_id) as uow:
-            uow.customers.add(customer)
+            uow.customers.add(stored)
             uow.commit()
-        return customer
+        return stored
 
-    def add_team(self, team: Team) -> Team:
-        """Store a new team."""
-        team = _as_model("team", Team, team)
+    def add_team(self, team: Team | Mapping[str, Any]) -> Team:
+        """Store a new team, given as a model or its fields."""
+        stored = _as_model("team", Team, team)
         with self._store.unit_of_work(self._tenant_id) as uow:
-            uow.teams.add(team)
+            uow.teams.add(stored)
             uow.commit()
-        return team
+        return stored
 
-    def add_agent(self, agent: Agent) -> Agent:
-        """Store a new agent; every team it names must exist."""
-        agent = _as_model("agent", Agent, agent)
+    def add_agent(self, agent: Agent | Mapping[str, Any]) -> Agent:
+        """Store a new agent, given as a model or its fields; every team it names must exist."""
+        stored = _as_model("agent", Agent, agent)
         with self._store.unit_of_work(self._tenant_id) as uow:
-            for team_id in agent.teams:
+            for team_id in stored.teams:
                 uow.teams.get(team_id)
-            uow.agents.add(agent)
+            uow.agents.add(stored)
             uow.commit()
-        return agent
+        return stored
 
     def set_agent_status(self, agent_id: str, status: AgentStatus | str) -> Agent:
         """Mark an agent available, away or offline (routing skips offline agents)."""
@@ -194,6 +194,13 @@ class SupportDesk:
         ticket_id = check.object_id("ticket_id", ticket_id)
         with self._store.unit_of_work(self._tenant_id) as uow:
             return uow.tickets.get(ticket_id)
+
+    def find_by_external_id(self, channel: Channel | str, external_id: str) -> Ticket | None:
+        """The ticket a delivery made, if any: lets a host tell a new request from a repeat."""
+        found_channel = check.enum_value("channel", Channel, channel)
+        found_id = check.text("external_id", external_id, required=True, limit=500).strip()
+        with self._store.unit_of_work(self._tenant_id) as uow:
+            return uow.tickets.find_by_external_id(found_channel, found_id)
 
     def list_tickets(
         self,

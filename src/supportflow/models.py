@@ -154,7 +154,11 @@ class Customer(_Model):
 
 
 class Team(_Model):
-    """A group of agents; escalations from it go to ``escalation_team_id`` if set."""
+    """A group of agents.
+
+    ``escalation_team_id`` names the team that takes this team's escalations (senior
+    technical support, say); hosts pass it as ``SupportDesk.escalate(to_team_id=...)``.
+    """
 
     id: Id
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)]

@@ -1,0 +1,125 @@
+"""The ``supportflow`` command: the scripted demo shows every feature it promises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supportflow import Channel, SupportDesk
+from supportflow.cli import DEMO_DELIVERIES, main
+from supportflow.storage import SqliteStore
+
+
+@pytest.fixture
+def demo(capsys: pytest.CaptureFixture[str]) -> str:
+    """The demo's output with line wraps undone (every run of whitespace is one space)."""
+    assert main(["demo"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    return " ".join(captured.out.split())
+
+
+def test_demo_exits_zero_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert captured.out.startswith("supportflow demo: a scripted day at a small support desk")
+
+
+def test_demo_shows_the_duplicate_delivery_returned_the_same_ticket(demo: str) -> None:
+    assert "email mail-5521 delivered again. DUPLICATE ABSORBED: returned the same ticket" in demo
+    assert "Duplicates absorbed 2" in demo
+    assert "NOT ABSORBED" not in demo
+
+
+def test_demo_shows_a_reopen_by_the_customer_and_by_an_agent(demo: str) -> None:
+    assert "REOPENED (resolved → in_progress)" in demo
+    assert "Ana Lima reopened it (reopen 1)" in demo
+
+
+def test_demo_shows_an_escalation_handed_over_to_a_senior(demo: str) -> None:
+    assert "ESCALATED to level 1: Ana Lima handed it over to senior Sam Park" in demo
+    assert "Sam Park acknowledged it" in demo
+
+
+def test_demo_prints_the_refused_transitions_message(demo: str) -> None:
+    assert "REFUSED: 王伟 Wang Wei tried to resolve." in demo
+    assert "cannot resolve while assigned; allowed: reassign, acknowledge" in demo
+    assert "Refused transitions 1" in demo
+
+
+def test_demo_shows_a_follow_up_on_a_closed_ticket(demo: str) -> None:
+    assert "is closed: FOLLOW-UP" in demo
+    assert "follow-up of sf-0001" in demo
+    assert "Re: Cannot log in after password reset" in demo
+
+
+def test_demo_prints_each_tickets_path(demo: str) -> None:
+    tickets = len(DEMO_DELIVERIES) + 1  # the follow-up
+    assert "Ticket paths" in demo
+    assert demo.count(" new → assigned") == tickets - 1  # one ticket is never assigned
+    assert "new → assigned → in_progress → assigned → in_progress → on_hold" in demo
+
+
+def test_demo_summary_counts_by_status_channel_and_language(demo: str) -> None:
+    summary = demo[demo.index("Summary") :]
+    for heading in ("Tickets by status", "Tickets by channel", "Tickets by language"):
+        assert heading in summary
+    for channel in Channel:
+        assert f" {channel.value} " in summary
+    assert " en 7 " in summary
+    assert " zh 6 " in summary
+    assert f"Tickets {len(DEMO_DELIVERIES) + 1} " in summary
+    assert "Events recorded" in summary
+    assert "Auto-closed by run_due_jobs 7" in summary
+
+
+def test_demo_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
+    """Two runs print the same day (the temporary database's path aside)."""
+    runs = []
+    for _ in range(2):
+        assert main(["demo"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        runs.append([line for line in lines if "store:" not in line])
+    assert runs[0] == runs[1]
+
+
+def test_demo_db_option_keeps_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "x.db"
+    assert main(["demo", "--db", str(path)]) == 0
+    assert str(path) in capsys.readouterr().out
+    store = SqliteStore(path)
+    try:
+        desk = SupportDesk(store)
+        tickets = desk.list_tickets()
+        assert len(tickets) == len(DEMO_DELIVERIES) + 1
+        assert all(desk.history(t.id) for t in tickets)
+    finally:
+        store.close()
+
+
+def test_demo_refuses_to_overwrite_an_existing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "x.db"
+    path.write_bytes(b"keep me")
+    assert main(["demo", "--db", str(path)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert path.read_bytes() == b"keep me"
+
+
+def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
+    assert "COMMAND" in capsys.readouterr().err
+
+
+def test_help_lists_the_demo_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    assert "demo" in capsys.readouterr().out
