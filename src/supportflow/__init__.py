@@ -3,7 +3,8 @@
 The names below are the public API; everything else may change between releases.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
 
 from .clock import Clock, SystemClock
 from .desk import DeskSettings, DueJobsReport, SupportDesk
@@ -50,8 +51,8 @@ from .sla import Deadline, SlaPolicy
 from .storage import DEFAULT_TENANT, MemoryStore, SqliteStore, Store, UnitOfWork
 
 try:
-    __version__ = version("supportflow")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = _version("supportflow")
+except _PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [

@@ -24,10 +24,20 @@ MAX_ID_CHARS = 200
 T = TypeVar("T")
 
 
+def _unicode(field: str, value: str) -> None:
+    """Refuse lone surrogates (``json.loads`` makes them from ``"\\ud800"``): unstorable."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationFailed(field, "must be valid Unicode (no lone surrogates)") from None
+
+
 def object_id(field: str, value: object) -> str:
     """A non-blank id of at most 200 characters, stripped."""
     if not isinstance(value, str):
         raise ValidationFailed(field, f"must be a string, not {type(value).__name__}")
+    _unicode(field, value)
     stripped = value.strip()
     if not stripped:
         raise ValidationFailed(field, "must not be empty")
@@ -47,6 +57,7 @@ def text(field: str, value: object, *, required: bool, limit: int = MAX_BODY_CHA
         raise ValidationFailed(field, f"must be a string, not {type(value).__name__}")
     if len(value) > limit:
         raise ValidationFailed(field, f"must be at most {limit} characters, got {len(value)}")
+    _unicode(field, value)
     if required and not value.strip():
         raise ValidationFailed(field, "must not be empty")
     return value

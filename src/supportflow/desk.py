@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from . import _validate as check
 from ._build import assemble, evolve
@@ -42,6 +42,7 @@ from .models import (
     Customer,
     Message,
     Priority,
+    SupportflowModel,
     Team,
     Ticket,
     TicketEvent,
@@ -59,10 +60,8 @@ SYSTEM_ACTOR = "system"
 _M = TypeVar("_M", bound=BaseModel)
 
 
-class DeskSettings(BaseModel):
+class DeskSettings(SupportflowModel):
     """Rules of the desk that are data, not code."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     reopen_window: timedelta = Field(
         default=timedelta(days=7),
@@ -118,6 +117,21 @@ class SupportDesk:
         settings: DeskSettings | None = None,
         new_id: Callable[[], str] | None = None,
     ) -> None:
+        if store is None:
+            raise ValidationFailed("store", "is required (MemoryStore, SqliteStore or your own)")
+        if isinstance(clock, datetime):
+            raise ValidationFailed("clock", "must be a Clock, not a datetime; use FixedClock(...)")
+        _collaborator("store", store, "unit_of_work")
+        _collaborator("clock", clock, "now")
+        _collaborator("classifier", classifier, "classify")
+        _collaborator("assignment", assignment, "choose")
+        _collaborator("sla_policy", sla_policy, "deadlines")
+        if settings is not None and not isinstance(settings, DeskSettings):
+            raise ValidationFailed(
+                "settings", f"must be DeskSettings, not {type(settings).__name__}"
+            )
+        if new_id is not None and not callable(new_id):
+            raise ValidationFailed("new_id", "must be a callable returning a new id")
         self._store = store
         self._tenant_id = check.object_id("tenant_id", tenant_id)
         self._clock: Clock = clock if clock is not None else SystemClock()
@@ -309,12 +323,7 @@ class SupportDesk:
             if fields["team_id"] is not None:
                 uow.teams.get(fields["team_id"])
             given = {k: v for k, v in fields.items() if v is not None}
-            try:
-                draft = Ticket(
-                    id=self._new_id(), created_at=created_at, updated_at=created_at, **given
-                )
-            except ValidationError as exc:
-                raise ValidationFailed.from_pydantic(exc) from None
+            draft = Ticket(id=self._new_id(), created_at=created_at, updated_at=created_at, **given)
             ticket = self._classified(draft, given)
             uow.tickets.add(ticket)
             uow.events.append((self._created_event(ticket),))
@@ -405,13 +414,19 @@ class SupportDesk:
         return updated
 
     def _pick_agent(
-        self, uow: UnitOfWork, ticket: Ticket, agent_id: str | None, *, team_id: str | None
+        self,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        agent_id: str | None,
+        *,
+        team_id: str | None,
+        field: str = "agent_id",
     ) -> Agent:
         counts = uow.tickets.open_counts_by_assignee()
         if agent_id is not None:
             agent = uow.agents.get(agent_id)
             if agent.id == ticket.assignee_id:
-                raise ValidationFailed("agent_id", f"ticket is already assigned to {agent.id!r}")
+                raise ValidationFailed(field, f"ticket is already assigned to {agent.id!r}")
             if counts.get(agent.id, 0) >= agent.capacity:
                 raise AssignmentFailed(
                     ticket.id, f"agent {agent.id!r} is at capacity ({agent.capacity})"
@@ -541,10 +556,10 @@ class SupportDesk:
         now = self._now()
         with self._store.unit_of_work(self._tenant_id) as uow:
             ticket = uow.tickets.get(ticket_id)
-            if message_id is not None and any(
-                m.id == message_id for m in uow.messages.for_ticket(ticket.id)
-            ):
-                return ticket
+            if message_id is not None:
+                holder = self._holder_of(uow, ticket, message_id)
+                if holder is not None:
+                    return holder
             if ticket.status is TicketStatus.CLOSED or self._reopen_expired(ticket, now):
                 follow_up = self._follow_up(uow, ticket, body, now, message_id)
                 uow.commit()
@@ -573,6 +588,20 @@ class SupportDesk:
             )
             uow.commit()
         return updated
+
+    @staticmethod
+    def _holder_of(uow: UnitOfWork, ticket: Ticket, message_id: str) -> Ticket | None:
+        """The ticket already holding ``message_id``: this one or a follow-up of it."""
+        if any(m.id == message_id for m in uow.messages.for_ticket(ticket.id)):
+            return ticket
+        if ticket.status is not TicketStatus.CLOSED:
+            return None
+        for other in uow.tickets.list(customer_id=ticket.customer_id):
+            if other.follow_up_of == ticket.id:
+                found = SupportDesk._holder_of(uow, other, message_id)
+                if found is not None:
+                    return found
+        return None
 
     def _follow_up(
         self, uow: UnitOfWork, ticket: Ticket, body: str, now: datetime, message_id: str | None
@@ -660,7 +689,9 @@ class SupportDesk:
                 )
                 status = next_status(ticket.id, status, command)
                 team = to_team_id if to_team_id is not None else None
-                agent = self._pick_agent(uow, ticket, to_agent_id, team_id=team)
+                agent = self._pick_agent(
+                    uow, ticket, to_agent_id, team_id=team, field="to_agent_id"
+                )
                 changes.update(assignee_id=agent.id, assigned_at=now, acknowledged_at=None)
             updated = self._record(
                 uow,
@@ -719,11 +750,9 @@ class SupportDesk:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, LifecycleEvent.REOPEN)
             if self._reopen_expired(ticket, now):
+                allowed = [e for e in ALLOWED_EVENTS[ticket.status] if e != LifecycleEvent.REOPEN]
                 raise ReopenWindowExpired(
-                    ticket.id,
-                    ticket.status.value,
-                    ALLOWED_EVENTS[ticket.status],
-                    self.settings.reopen_window,
+                    ticket.id, ticket.status.value, allowed, self.settings.reopen_window
                 )
             updated = self._record(
                 uow,
@@ -886,13 +915,24 @@ class SupportDesk:
         return check.aware("clock", self._clock.now())
 
 
+def _collaborator(field: str, value: object, method: str) -> None:
+    """Refuse at construction an injected object that lacks the method its protocol needs."""
+    if value is not None and not callable(getattr(value, method, None)):
+        raise ValidationFailed(
+            field, f"must have a {method}() method ({type(value).__name__} has none)"
+        )
+
+
 def _as_model(field: str, model: type[_M], value: object) -> _M:
+    """``value`` as a ``model``: the model itself, or a mapping of its fields validated."""
     if isinstance(value, model):
         return value
+    if not isinstance(value, Mapping):
+        raise ValidationFailed(field, f"must be a {model.__name__} or a mapping of its fields")
     try:
         return model.model_validate(value)
-    except ValidationError as exc:
-        raise ValidationFailed.from_pydantic(exc, prefix=field) from None
+    except ValidationFailed as exc:
+        raise exc.prefixed(field) from None
 
 
 def _random_id() -> str:

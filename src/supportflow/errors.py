@@ -52,6 +52,18 @@ __all__ = [
 class SupportflowError(Exception):
     """Root of every exception supportflow raises on purpose."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take context arguments, not the message; rebuild without __init__ so
+        # errors survive pickling across worker processes.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[SupportflowError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class ValidationFailed(SupportflowError, ValueError):
     """Input was refused. ``errors`` lists every ``(field, reason)`` found."""
@@ -62,6 +74,11 @@ class ValidationFailed(SupportflowError, ValueError):
         self.errors: tuple[tuple[str, str], ...] = tuple(errors) or ((field, reason),)
         detail = "; ".join(f"{f}: {r}" for f, r in self.errors)
         super().__init__(f"invalid input: {detail}")
+
+    def prefixed(self, prefix: str) -> ValidationFailed:
+        """The same error with every field path under ``prefix`` (``customer.id``)."""
+        errors = [(f"{prefix}.{field}", reason) for field, reason in self.errors]
+        return type(self)(errors[0][0], errors[0][1], errors=errors)
 
     @classmethod
     def from_pydantic(cls, exc: Any, *, prefix: str = "") -> ValidationFailed:

@@ -13,8 +13,6 @@ from datetime import datetime
 from enum import Enum, StrEnum
 from typing import Any
 
-from pydantic import ValidationError
-
 from .errors import ValidationFailed
 from .models import Ticket, TicketEvent
 
@@ -75,5 +73,5 @@ def replay(events: Iterable[TicketEvent]) -> Ticket:
         raise ValidationFailed("events", "no events to replay")
     try:
         return Ticket.model_validate(current)
-    except ValidationError as exc:
-        raise ValidationFailed.from_pydantic(exc, prefix="events") from None
+    except ValidationFailed as exc:
+        raise exc.prefixed("events") from None

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+from .errors import ValidationFailed
 
 __all__ = [
     "MAX_BODY_CHARS",
@@ -27,6 +36,7 @@ __all__ = [
     "CustomerTier",
     "Message",
     "Priority",
+    "SupportflowModel",
     "Team",
     "Ticket",
     "TicketEvent",
@@ -125,11 +135,53 @@ class AuthorKind(StrEnum):
     SYSTEM = "system"
 
 
-class _Model(BaseModel):
+class SupportflowModel(BaseModel):
+    """Base of supportflow's models: frozen, no unknown fields, errors as ``ValidationFailed``.
+
+    pydantic's ``ValidationError`` never escapes: construction, ``model_validate`` and
+    ``model_validate_json`` raise :class:`~supportflow.errors.ValidationFailed` naming each
+    bad field; assigning to a field raises it too (models are frozen; use
+    ``model_copy(update=...)``).
+    """
+
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ValidationFailed.from_pydantic(exc) from None
 
-class Contact(_Model):
+    # Tell pydantic this __init__ only wraps the base one, so validation (model_validate,
+    # nested models) does not call it; pydantic's RootModel does the same.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate ``obj`` into a model (``ValidationFailed`` on bad input)."""
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as exc:
+            raise ValidationFailed.from_pydantic(exc) from None
+
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
+    ) -> Self:
+        """Validate JSON text into a model (``ValidationFailed`` on bad input)."""
+        try:
+            return super().model_validate_json(json_data, *args, **kwargs)
+        except ValidationError as exc:
+            raise ValidationFailed.from_pydantic(exc) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ValidationFailed(name, "models are frozen; use model_copy(update=...)")
+
+    def __delattr__(self, name: str) -> None:
+        raise ValidationFailed(name, "models are frozen")
+
+
+class Contact(SupportflowModel):
     """How to reach a customer; every field optional."""
 
     email: str | None = Field(default=None, max_length=320)
@@ -137,7 +189,7 @@ class Contact(_Model):
     handle: str | None = Field(default=None, max_length=200, description="chat or social id")
 
 
-class Customer(_Model):
+class Customer(SupportflowModel):
     """A customer of the host, with the figures tiering is computed from."""
 
     id: Id
@@ -153,7 +205,7 @@ class Customer(_Model):
     version: int = Field(default=1, ge=1)
 
 
-class Team(_Model):
+class Team(SupportflowModel):
     """A group of agents.
 
     ``escalation_team_id`` names the team that takes this team's escalations (senior
@@ -167,7 +219,7 @@ class Team(_Model):
     version: int = Field(default=1, ge=1)
 
 
-class Agent(_Model):
+class Agent(SupportflowModel):
     """A person who works tickets; ``capacity`` caps their open tickets."""
 
     id: Id
@@ -181,7 +233,7 @@ class Agent(_Model):
     version: int = Field(default=1, ge=1)
 
 
-class Ticket(_Model):
+class Ticket(SupportflowModel):
     """One customer request and where it stands.
 
     ``version`` counts committed changes; stores refuse a write whose expected version is
@@ -216,7 +268,7 @@ class Ticket(_Model):
     version: int = Field(default=1, ge=1)
 
 
-class Message(_Model):
+class Message(SupportflowModel):
     """A message on a ticket: the customer's, a public reply, or an internal note."""
 
     id: Id
@@ -228,7 +280,7 @@ class Message(_Model):
     created_at: AwareDatetime
 
 
-class TicketEvent(_Model):
+class TicketEvent(SupportflowModel):
     """One change to a ticket, appended with the ticket's new state in the same unit of work.
 
     ``seq`` is the event's position in its ticket's stream (1, 2, ...). ``data["changes"]``

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from .errors import ConcurrencyConflict
+from .errors import ConcurrencyConflict, ValidationFailed
 
 __all__ = ["retry_on_conflict"]
 
@@ -27,8 +27,8 @@ def retry_on_conflict(
     work). Between tries it sleeps a jittered, doubling delay; the last conflict is
     re-raised. Example: ``retry_on_conflict(lambda: desk.acknowledge(tid, agent_id="a1"))``.
     """
-    if attempts < 1:
-        raise ValueError("attempts must be at least 1")
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        raise ValidationFailed("attempts", "must be an integer of at least 1")
     for attempt in range(attempts):
         try:
             return action()

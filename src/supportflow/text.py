@@ -7,7 +7,7 @@ import re
 __all__ = ["detect_language", "has_cjk", "subject_from_body"]
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
-_LATIN = re.compile("[A-Za-z]")
+_LATIN = re.compile("[A-Za-z\uff21-\uff3a\uff41-\uff5a]")  # with full-width letters
 
 
 def has_cjk(text: str) -> bool:

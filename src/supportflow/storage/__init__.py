@@ -12,6 +12,7 @@ from .protocols import (
     TicketRepository,
     UnitOfWork,
 )
+from .sql import SqliteStore
 
 __all__ = [
     "DEFAULT_TENANT",
@@ -20,6 +21,7 @@ __all__ = [
     "EventLog",
     "MemoryStore",
     "MessageRepository",
+    "SqliteStore",
     "Store",
     "TeamRepository",
     "TicketRepository",

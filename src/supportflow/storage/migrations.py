@@ -1,0 +1,260 @@
+"""The SQL schema as numbered migrations, and the dialect its SQL is written in.
+
+The schema is an ordered list of :class:`Migration` (``MIGRATIONS``); version 1 is the
+whole schema of this release. ``migrate(connection)`` runs at every store open: inside one
+write transaction it creates ``schema_migrations`` if needed, refuses a database recorded
+at a newer version than this code knows (:class:`~supportflow.errors.SchemaVersionError`,
+nothing changed), applies every missing migration in order and records each with the time
+it was applied. Two processes opening a new database at once are safe: the second waits
+for the first's transaction and then finds nothing left to apply.
+
+Adding migration 2 in a later release, so hosts keep their data:
+
+1. Append ``Migration(2, "what it does", (...))`` to ``MIGRATIONS``. Never edit, renumber
+   or remove a released migration: databases in the field have recorded it as applied.
+2. Write it as additive steps over existing rows: ``ALTER TABLE ... ADD COLUMN`` (nullable
+   or with a default), ``CREATE INDEX``, ``UPDATE`` to backfill. A step that needs Python
+   (for example filling a new column from each row's JSON ``data``) is a callable
+   ``step(connection, dialect)``; it runs in the same transaction.
+3. Models only gain fields with defaults, so ``Model.model_validate_json`` still reads the
+   ``data`` JSON written by older releases; rows are not rewritten for a new field.
+4. Add a test that opens a database created at version 1, reopens it with the new code and
+   finds every row intact and ``schema_migrations`` listing ``1, 2``.
+
+A host that upgrades then runs migration 2 once, on its first open; if it fails, the
+transaction rolls back and the database stays at version 1. A host that downgrades the
+library afterwards gets ``SchemaVersionError`` instead of a store that misreads its data.
+
+Portability: statements use standard SQL; type names and the one table option come from
+:class:`Dialect` fields (``{key}``, ``{text}``, ``{integer}``, ``{json}``, ``{timestamp}``,
+``{clustered}`` in the DDL), so a PostgreSQL dialect needs no rewrite of the schema.
+
+Indexes are few on purpose: every index a write touches is one more page the commit
+writes. ``tickets_status (status, assignee_id, ...)`` alone serves the status filter, the
+assignee filter (queried as ``status IN (every status) AND assignee_id = ?``) and the
+open-ticket counts per assignee, so a status or assignee change rewrites one index.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import TypeAlias
+
+import attrs
+
+from ..errors import SchemaVersionError, StorageError
+
+__all__ = [
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "SQLITE",
+    "Dialect",
+    "Migration",
+    "migrate",
+]
+
+
+@attrs.frozen
+class Dialect:
+    """What differs between SQL databases; every other piece of SQL is standard.
+
+    Statements are written with ``?`` placeholders and ``{name}`` type fields; ``sql()``
+    and ``ddl()`` turn them into this dialect's text once, when a store opens.
+
+    No upsert or row-locking syntax is needed: writes are plain ``INSERT`` (uniqueness is
+    enforced by keys) and version-checked ``UPDATE ... WHERE version = ?``, which both
+    SQLite and PostgreSQL (at READ COMMITTED) run atomically per row.
+    """
+
+    name: str
+    placeholder: str
+    """The parameter marker: ``?`` (qmark) or ``%s`` (format)."""
+    key: str
+    """Type of id and tenant columns; must compare bytewise (``TEXT COLLATE "C"`` in
+    PostgreSQL) so listings order ids exactly as Python sorts ``str``."""
+    text: str
+    integer: str
+    json: str
+    """Type of the ``data`` column holding a model's JSON."""
+    timestamp: str
+    """Type of indexed datetime columns, stored as UTC ISO-8601 text that sorts."""
+    clustered: str
+    """Table option storing rows in primary-key order (SQLite ``WITHOUT ROWID``; empty in
+    PostgreSQL), used for the append-heavy event log to save one b-tree per insert."""
+    begin: str
+    """Start a transaction that takes no lock until it reads or writes."""
+    begin_write: str
+    """Start a transaction that holds the database's write lock (used to migrate)."""
+
+    def sql(self, statement: str) -> str:
+        """``statement`` with this dialect's placeholders."""
+        if self.placeholder == "?":
+            return statement
+        return statement.replace("?", self.placeholder)
+
+    def ddl(self, statement: str) -> str:
+        """``statement`` with this dialect's type names."""
+        return statement.format(
+            key=self.key,
+            text=self.text,
+            integer=self.integer,
+            json=self.json,
+            timestamp=self.timestamp,
+            clustered=self.clustered,
+        )
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    placeholder="?",
+    key="TEXT",
+    text="TEXT",
+    integer="INTEGER",
+    json="TEXT",
+    timestamp="TEXT",
+    clustered="WITHOUT ROWID",
+    begin="BEGIN",
+    begin_write="BEGIN IMMEDIATE",
+)
+"""SQLite 3.35 or later (partial indexes, WAL)."""
+
+Step: TypeAlias = str | Callable[[sqlite3.Connection, Dialect], None]
+"""A DDL/DML statement template (``{type}`` fields, ``?`` placeholders), or a function."""
+
+
+@attrs.frozen
+class Migration:
+    """One numbered schema change, applied once, in one transaction with its record."""
+
+    version: int
+    description: str
+    steps: tuple[Step, ...]
+
+
+_V1_ENTITY = """
+CREATE TABLE {table} (
+    tenant_id {{key}} NOT NULL,
+    id {{key}} NOT NULL,
+    version {{integer}} NOT NULL,
+    data {{json}} NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+)"""
+
+_V1: tuple[Step, ...] = (
+    """
+    CREATE TABLE tickets (
+        tenant_id {key} NOT NULL,
+        id {key} NOT NULL,
+        channel {text} NOT NULL,
+        external_id {text},
+        customer_id {key} NOT NULL,
+        status {text} NOT NULL,
+        assignee_id {key},
+        team_id {key},
+        priority {text} NOT NULL,
+        created_at {timestamp} NOT NULL,
+        updated_at {timestamp} NOT NULL,
+        version {integer} NOT NULL,
+        data {json} NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+    )""",
+    "CREATE UNIQUE INDEX tickets_external_id ON tickets (tenant_id, channel, external_id)"
+    " WHERE external_id IS NOT NULL",
+    "CREATE INDEX tickets_created ON tickets (tenant_id, created_at, id)",
+    "CREATE INDEX tickets_status ON tickets (tenant_id, status, assignee_id, created_at, id)",
+    "CREATE INDEX tickets_customer ON tickets (tenant_id, customer_id, created_at, id)",
+    _V1_ENTITY.format(table="customers"),
+    _V1_ENTITY.format(table="agents"),
+    _V1_ENTITY.format(table="teams"),
+    """
+    CREATE TABLE ticket_events (
+        tenant_id {key} NOT NULL,
+        id {key} NOT NULL,
+        ticket_id {key} NOT NULL,
+        seq {integer} NOT NULL,
+        type {text} NOT NULL,
+        at {timestamp} NOT NULL,
+        actor {key} NOT NULL,
+        data {json} NOT NULL,
+        PRIMARY KEY (tenant_id, ticket_id, seq)
+    ) {clustered}""",
+    "CREATE UNIQUE INDEX ticket_events_id ON ticket_events (tenant_id, id)",
+    "CREATE INDEX ticket_events_at ON ticket_events (tenant_id, at, ticket_id, seq)",
+    """
+    CREATE TABLE messages (
+        tenant_id {key} NOT NULL,
+        id {key} NOT NULL,
+        ticket_id {key} NOT NULL,
+        position {integer} NOT NULL,
+        created_at {timestamp} NOT NULL,
+        data {json} NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+    )""",
+    "CREATE UNIQUE INDEX messages_position ON messages (tenant_id, ticket_id, position)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _V1),)
+"""Every migration, in version order; append only."""
+
+LATEST_VERSION = MIGRATIONS[-1].version
+"""The schema version this code reads and writes."""
+
+_CREATE_LOG = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version {integer} NOT NULL PRIMARY KEY,
+    description {text} NOT NULL,
+    applied_at {timestamp} NOT NULL
+)"""
+
+
+def migrate(
+    connection: sqlite3.Connection,
+    *,
+    dialect: Dialect = SQLITE,
+    migrations: Sequence[Migration] = MIGRATIONS,
+) -> list[int]:
+    """Bring the database up to the latest of ``migrations``; return the versions applied.
+
+    ``connection`` must be in autocommit mode (``isolation_level=None``) with no
+    transaction open. Everything happens in one write transaction: on any error it rolls
+    back and raises :class:`~supportflow.errors.StorageError`; a database recorded at a
+    version above the latest known raises :class:`~supportflow.errors.SchemaVersionError`.
+    """
+    latest = migrations[-1].version if migrations else 0
+    applied: list[int] = []
+    try:
+        connection.execute(dialect.begin_write)
+        try:
+            connection.execute(dialect.ddl(_CREATE_LOG))
+            done = {
+                int(row[0]) for row in connection.execute("SELECT version FROM schema_migrations")
+            }
+            found = max(done, default=0)
+            if found > latest:
+                raise SchemaVersionError(found, latest)
+            record = dialect.sql(
+                "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)"
+            )
+            for migration in migrations:
+                if migration.version in done:
+                    continue
+                for step in migration.steps:
+                    if isinstance(step, str):
+                        connection.execute(dialect.ddl(step))
+                    else:
+                        step(connection, dialect)
+                now = datetime.now(UTC).isoformat(timespec="microseconds")
+                connection.execute(record, (migration.version, migration.description, now))
+                applied.append(migration.version)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                with suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot migrate the database schema: {exc}") from exc
+    return applied

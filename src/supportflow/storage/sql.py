@@ -1,0 +1,866 @@
+"""The SQL store: SQLite by default, with SQL written so PostgreSQL can follow.
+
+:class:`SqliteStore` implements ``storage.protocols`` over the standard library's
+``sqlite3``. Every table keys rows by tenant; a ``data`` column holds the model's JSON
+(``model_dump_json``, read back with ``model_validate_json``), and the columns that
+queries filter or sort on are copied beside it, datetimes as fixed-width UTC ISO-8601 text
+so they sort as instants. The schema and its upgrades live in
+:mod:`supportflow.storage.migrations`; every statement is built once per store from the
+:class:`~supportflow.storage.migrations.Dialect`.
+
+Concurrency is optimistic and left to the database: a unit of work is one deferred
+transaction (``BEGIN``; no lock until it writes), an update is
+``UPDATE ... WHERE version = <expected>``, and uniqueness is enforced by keys. When two
+units of work race for the same rows, the database refuses the loser (no row matched,
+``SQLITE_BUSY`` or ``SQLITE_BUSY_SNAPSHOT``) and the store raises
+:class:`~supportflow.errors.ConcurrencyConflict`: retry the whole unit of work.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+import weakref
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import suppress
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import attrs
+from pydantic import BaseModel, ValidationError
+
+from ..errors import (
+    AgentNotFound,
+    ConcurrencyConflict,
+    CustomerNotFound,
+    DuplicateEntity,
+    NotFound,
+    StorageError,
+    SupportflowError,
+    TeamNotFound,
+    TicketNotFound,
+    ValidationFailed,
+)
+from ..models import Agent, Channel, Customer, Message, Team, Ticket, TicketEvent, TicketStatus
+from .migrations import SQLITE, Dialect, migrate
+from .protocols import DEFAULT_TENANT, OPEN_STATUSES, UnitOfWork
+
+__all__ = ["SqliteStore"]
+
+M = TypeVar("M", Customer, Agent, Team)
+B = TypeVar("B", bound=BaseModel)
+
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_UNIQUE_ERRORS = frozenset({"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"})
+_FETCH_BATCH = 500
+_WAL_CHECKPOINT_PAGES = 10_000
+
+_NEW, _IDLE, _IN_TX, _DONE = range(4)
+"""A unit of work's states: not entered, between transactions, in one, exited."""
+
+
+def _utc(value: datetime) -> str:
+    """Fixed-width UTC ISO-8601 text (``2024-05-01T09:30:00.000000+00:00``), which sorts."""
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat("T", "microseconds")
+
+
+def _aware(field: str, value: datetime) -> str:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationFailed(field, "must be a timezone-aware datetime")
+    return _utc(value)
+
+
+def _load(model: type[B], data: str, kind: str) -> B:
+    try:
+        return model.model_validate_json(data)
+    except ValidationError as exc:
+        raise StorageError(f"a stored {kind} is unreadable: {exc}") from exc
+
+
+def _translate(
+    exc: sqlite3.Error,
+    kind: str,
+    key: str,
+    expected: int | None = None,
+    other_key: tuple[str, str] | None = None,
+) -> SupportflowError:
+    """The supportflow error for a sqlite3 error; ``other_key`` is ``(column, key)`` to
+    name when a unique violation mentions that column instead of the id."""
+    if getattr(exc, "sqlite_errorname", None) in _UNIQUE_ERRORS:
+        if other_key is not None and other_key[0] in str(exc):
+            key = other_key[1]
+        return DuplicateEntity(kind, key)
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        conflict = ConcurrencyConflict(kind, key, expected, None)
+        conflict.args = (
+            f"{kind} {key!r}: another unit of work holds or has changed the data ({exc}); "
+            "retry the unit of work",
+        )
+        return conflict
+    return StorageError(f"{kind} {key!r}: {type(exc).__name__}: {exc}")
+
+
+_INDEXED_GROUPS = (
+    ("channel", "external_id"),
+    ("customer_id",),
+    ("status",),
+    ("assignee_id",),
+    ("created_at",),
+)
+_ALWAYS_SET = ("team_id", "priority", "updated_at", "version", "data")
+
+
+def _update_columns(changed: int) -> list[str]:
+    """Columns an update sets: the indexed groups flagged in ``changed``, then the rest."""
+    flagged = [
+        column
+        for bit, group in enumerate(_INDEXED_GROUPS)
+        if changed & (1 << bit)
+        for column in group
+    ]
+    return [*flagged, *_ALWAYS_SET]
+
+
+def _update_params(old: Ticket | None, new: Ticket) -> tuple[int, list[Any]]:
+    """Which indexed groups differ from ``old`` (all when unknown), and the values to set.
+
+    Setting an indexed column rewrites its index entries even when the value is the same,
+    and every page rewritten is a page the commit writes; unchanged groups are left out.
+    """
+    changed = 0
+    params: list[Any] = []
+    if old is None or new.channel != old.channel or new.external_id != old.external_id:
+        changed |= 1
+        params += (new.channel.value, new.external_id)
+    if old is None or new.customer_id != old.customer_id:
+        changed |= 2
+        params.append(new.customer_id)
+    if old is None or new.status != old.status:
+        changed |= 4
+        params.append(new.status.value)
+    if old is None or new.assignee_id != old.assignee_id:
+        changed |= 8
+        params.append(new.assignee_id)
+    if old is None or new.created_at != old.created_at:
+        changed |= 16
+        params.append(_utc(new.created_at))
+    params += (
+        new.team_id,
+        new.priority.value,
+        _utc(new.updated_at),
+        new.version,
+        new.model_dump_json(),
+    )
+    return changed, params
+
+
+def _external_key(ticket: Ticket) -> tuple[str, str] | None:
+    if ticket.external_id is None:
+        return None
+    return ("external_id", f"{ticket.channel.value}:{ticket.external_id}")
+
+
+@attrs.frozen
+class _EntitySql:
+    get: str
+    insert: str
+    update: str
+    version: str
+    list: str
+
+
+def _entity_sql(dialect: Dialect, table: str) -> _EntitySql:
+    q = dialect.sql
+    return _EntitySql(
+        get=q(f"SELECT data FROM {table} WHERE tenant_id = ? AND id = ?"),
+        insert=q(f"INSERT INTO {table} (tenant_id, id, version, data) VALUES (?, ?, ?, ?)"),
+        update=q(
+            f"UPDATE {table} SET version = ?, data = ? "
+            "WHERE tenant_id = ? AND id = ? AND version = ?"
+        ),
+        version=q(f"SELECT version FROM {table} WHERE tenant_id = ? AND id = ?"),
+        list=q(f"SELECT data FROM {table} WHERE tenant_id = ? ORDER BY id"),
+    )
+
+
+class _Statements:
+    """Every statement the store runs, in one dialect, built once per store."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        q = dialect.sql
+        self.begin = dialect.begin
+        self.ticket_get = q("SELECT data FROM tickets WHERE tenant_id = ? AND id = ?")
+        self.ticket_by_external_id = q(
+            "SELECT data FROM tickets WHERE tenant_id = ? AND channel = ? AND external_id = ?"
+        )
+        self.ticket_insert = q(
+            "INSERT INTO tickets (tenant_id, id, channel, external_id, customer_id, status,"
+            " assignee_id, team_id, priority, created_at, updated_at, version, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        self.ticket_updates = tuple(
+            q(
+                "UPDATE tickets SET "
+                + ", ".join(f"{column} = ?" for column in _update_columns(changed))
+                + " WHERE tenant_id = ? AND id = ? AND version = ?"
+            )
+            for changed in range(1 << len(_INDEXED_GROUPS))
+        )
+        self.ticket_version = q("SELECT version FROM tickets WHERE tenant_id = ? AND id = ?")
+        # The assignee filter names every status so it can use the (status, assignee) index.
+        self.all_statuses = tuple(s.value for s in TicketStatus)
+        every_status = ", ".join("?" for _ in self.all_statuses)
+        self.ticket_list: dict[tuple[bool, bool, bool], str] = {}
+        for status in (False, True):
+            for assignee in (False, True):
+                for customer in (False, True):
+                    where = "tenant_id = ?"
+                    if status:
+                        where += " AND status = ?"
+                    elif assignee:
+                        where += f" AND status IN ({every_status})"
+                    where += " AND assignee_id = ?" if assignee else ""
+                    where += " AND customer_id = ?" if customer else ""
+                    self.ticket_list[status, assignee, customer] = q(
+                        f"SELECT data FROM tickets WHERE {where} ORDER BY created_at, id"
+                    )
+        self.open_statuses = tuple(sorted(s.value for s in OPEN_STATUSES))
+        open_marks = ", ".join("?" for _ in self.open_statuses)
+        self.open_counts = q(
+            "SELECT assignee_id, COUNT(*) FROM tickets WHERE tenant_id = ?"
+            f" AND status IN ({open_marks}) AND assignee_id IS NOT NULL GROUP BY assignee_id"
+        )
+        self.customers = _entity_sql(dialect, "customers")
+        self.agents = _entity_sql(dialect, "agents")
+        self.teams = _entity_sql(dialect, "teams")
+        self.event_insert = q(
+            "INSERT INTO ticket_events (tenant_id, id, ticket_id, seq, type, at, actor, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        self.events_for_ticket = q(
+            "SELECT data FROM ticket_events WHERE tenant_id = ? AND ticket_id = ? ORDER BY seq"
+        )
+        self.events_between = q(
+            "SELECT data FROM ticket_events WHERE tenant_id = ? AND at >= ? AND at < ?"
+            " ORDER BY at, ticket_id, seq"
+        )
+        self.savepoint = "SAVEPOINT supportflow_append"
+        self.release = "RELEASE SAVEPOINT supportflow_append"
+        self.rollback_to = "ROLLBACK TO SAVEPOINT supportflow_append"
+        self.message_insert = q(
+            "INSERT INTO messages (tenant_id, id, ticket_id, position, created_at, data)"
+            " VALUES (?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM messages"
+            " WHERE tenant_id = ? AND ticket_id = ?), ?, ?)"
+        )
+        self.messages_for_ticket = q(
+            "SELECT data FROM messages WHERE tenant_id = ? AND ticket_id = ? ORDER BY position"
+        )
+
+
+class _SqliteUnitOfWork:
+    """One deferred SQLite transaction over one tenant; see ``protocols.UnitOfWork``.
+
+    The transaction begins at the first read or write. A ``ConcurrencyConflict`` or
+    ``StorageError`` rolls it back at once (releasing the write lock for others) and is
+    raised again by every later call, ``commit()`` included, until ``rollback()``. A
+    ``DuplicateEntity``, ``NotFound`` or ``ValidationFailed`` changes nothing and leaves
+    the transaction usable. After ``commit()`` or ``rollback()`` the unit may be used
+    again; the next call begins a new transaction.
+    """
+
+    __slots__ = (
+        "_agents",
+        "_conn",
+        "_customers",
+        "_events",
+        "_failure",
+        "_messages",
+        "_sql",
+        "_state",
+        "_store",
+        "_teams",
+        "_tenant_id",
+        "_tickets",
+    )
+
+    def __init__(self, store: SqliteStore, tenant_id: str) -> None:
+        self._store = store
+        self._sql = store._sql
+        self._tenant_id = tenant_id
+        self._conn: sqlite3.Connection | None = None
+        self._state = _NEW
+        self._failure: SupportflowError | None = None
+        self._tickets = _Tickets(self)
+        self._customers = _Entities(self, self._sql.customers, Customer, CustomerNotFound)
+        self._agents = _Entities(self, self._sql.agents, Agent, AgentNotFound)
+        self._teams = _Entities(self, self._sql.teams, Team, TeamNotFound)
+        self._events = _Events(self)
+        self._messages = _Messages(self)
+
+    @property
+    def tenant_id(self) -> str:
+        """The tenant every read and write of this unit is scoped to."""
+        return self._tenant_id
+
+    @property
+    def tickets(self) -> _Tickets:
+        """Tickets."""
+        return self._tickets
+
+    @property
+    def customers(self) -> _Entities[Customer]:
+        """Customers."""
+        return self._customers
+
+    @property
+    def agents(self) -> _Entities[Agent]:
+        """Agents."""
+        return self._agents
+
+    @property
+    def teams(self) -> _Entities[Team]:
+        """Teams."""
+        return self._teams
+
+    @property
+    def events(self) -> _Events:
+        """The event log."""
+        return self._events
+
+    @property
+    def messages(self) -> _Messages:
+        """Messages."""
+        return self._messages
+
+    def __enter__(self) -> _SqliteUnitOfWork:
+        if self._state != _NEW:
+            raise StorageError("a unit of work can be entered only once; open a new one")
+        self._conn = self._store._acquire()
+        self._state = _IDLE
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, state = self._conn, self._state
+        self._state = _DONE
+        if conn is None or state == _DONE:
+            return
+        failure: sqlite3.Error | None = None
+        if state == _IN_TX:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error as error:
+                failure = error
+        self._store._release(conn, healthy=failure is None)
+        if failure is not None and exc is None and not self._store._closed:
+            raise StorageError(f"rollback failed: {failure}") from failure
+
+    def commit(self) -> None:
+        """Make every write of this unit visible at once, or raise and store none."""
+        conn = self._conn
+        if self._state == _IN_TX and conn is not None:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._fail(exc, "unit of work", self._tenant_id) from exc
+            self._state = _IDLE
+        elif self._failure is not None:
+            raise self._failure
+        elif self._state != _IDLE:
+            raise self._misuse()
+
+    def rollback(self) -> None:
+        """Discard every uncommitted write, and forget an earlier failure."""
+        self._failure = None
+        conn = self._conn
+        if self._state == _IN_TX and conn is not None:
+            self._state = _IDLE
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                raise self._fail(exc, "unit of work", self._tenant_id) from exc
+
+    def _connection(self) -> sqlite3.Connection:
+        """The connection, in a transaction (begun here if none is open)."""
+        conn = self._conn
+        if self._state == _IN_TX and conn is not None:
+            return conn
+        if self._failure is not None:
+            raise self._failure
+        if self._state != _IDLE or conn is None:
+            raise self._misuse()
+        try:
+            conn.execute(self._sql.begin)
+        except sqlite3.Error as exc:
+            raise self._fail(exc, "unit of work", self._tenant_id) from exc
+        self._state = _IN_TX
+        self._tickets.seen.clear()
+        return conn
+
+    def _one(self, sql: str, params: Sequence[Any], kind: str, key: str) -> Any:
+        """The first row of a query, or None; a parameter SQLite cannot encode (a lone
+        surrogate) matches nothing, as no stored text contains one."""
+        conn = self._connection()
+        try:
+            return conn.execute(sql, params).fetchone()
+        except sqlite3.Error as exc:
+            raise self._fail(exc, kind, key) from exc
+        except UnicodeEncodeError:
+            return None
+
+    def _all(self, sql: str, params: Sequence[Any], kind: str, key: str) -> list[Any]:
+        """Every row of a query; see :meth:`_one` for parameters SQLite cannot encode."""
+        conn = self._connection()
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self._fail(exc, kind, key) from exc
+        except UnicodeEncodeError:
+            return []
+
+    def _write(
+        self,
+        sql: str,
+        params: Sequence[Any],
+        kind: str,
+        key: str,
+        expected: int | None = None,
+        other_key: tuple[str, str] | None = None,
+    ) -> sqlite3.Cursor:
+        conn = self._connection()
+        try:
+            return conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise self._fail(exc, kind, key, expected, other_key) from exc
+        except (OverflowError, UnicodeEncodeError) as exc:
+            raise ValidationFailed(kind, f"{key!r} cannot be stored: {exc}") from exc
+
+    def _misuse(self) -> StorageError:
+        if self._state == _NEW:
+            return StorageError("use a unit of work inside `with store.unit_of_work() as uow:`")
+        return StorageError("this unit of work has ended; open a new one")
+
+    def _fail(
+        self,
+        exc: sqlite3.Error,
+        kind: str,
+        key: str,
+        expected: int | None = None,
+        other_key: tuple[str, str] | None = None,
+    ) -> SupportflowError:
+        error = _translate(exc, kind, key, expected, other_key)
+        if isinstance(error, ConcurrencyConflict | StorageError):
+            self._abort(error)
+        return error
+
+    def _stale(
+        self, kind: str, object_id: str, expected: int, version_sql: str, missing: type[NotFound]
+    ) -> SupportflowError:
+        """The error for an update that matched no row: not found, or a stale version."""
+        row = self._one(version_sql, (self._tenant_id, object_id), kind, object_id)
+        if row is None:
+            return missing(object_id)
+        conflict = ConcurrencyConflict(kind, object_id, expected, int(row[0]))
+        self._abort(conflict)
+        return conflict
+
+    def _abort(self, error: SupportflowError) -> None:
+        self._failure = error
+        conn = self._conn
+        if self._state == _IN_TX and conn is not None:
+            self._state = _IDLE
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+
+
+class _Tickets:
+    """Tickets; ``seen`` holds each ticket as read or written in the current transaction,
+    so an update sets only the indexed columns that changed."""
+
+    __slots__ = ("_sql", "_tenant", "_uow", "seen")
+
+    def __init__(self, uow: _SqliteUnitOfWork) -> None:
+        self._uow = uow
+        self._sql = uow._sql
+        self._tenant = uow._tenant_id
+        self.seen: dict[str, Ticket] = {}
+
+    def get(self, ticket_id: str) -> Ticket:
+        row = self._uow._one(self._sql.ticket_get, (self._tenant, ticket_id), "ticket", ticket_id)
+        if row is None:
+            raise TicketNotFound(ticket_id)
+        ticket = _load(Ticket, row[0], "ticket")
+        self.seen[ticket.id] = ticket
+        return ticket
+
+    def find_by_external_id(self, channel: Channel, external_id: str) -> Ticket | None:
+        row = self._uow._one(
+            self._sql.ticket_by_external_id,
+            (self._tenant, channel.value, external_id),
+            "ticket",
+            f"{channel.value}:{external_id}",
+        )
+        if row is None:
+            return None
+        ticket = _load(Ticket, row[0], "ticket")
+        self.seen[ticket.id] = ticket
+        return ticket
+
+    def add(self, ticket: Ticket) -> None:
+        params = (
+            self._tenant,
+            ticket.id,
+            ticket.channel.value,
+            ticket.external_id,
+            ticket.customer_id,
+            ticket.status.value,
+            ticket.assignee_id,
+            ticket.team_id,
+            ticket.priority.value,
+            _utc(ticket.created_at),
+            _utc(ticket.updated_at),
+            ticket.version,
+            ticket.model_dump_json(),
+        )
+        self._uow._write(
+            self._sql.ticket_insert, params, "ticket", ticket.id, None, _external_key(ticket)
+        )
+        self.seen[ticket.id] = ticket
+
+    def update(self, ticket: Ticket) -> None:
+        uow = self._uow
+        uow._connection()
+        expected = ticket.version - 1
+        old = self.seen.get(ticket.id)
+        if old is not None and old.version != expected:
+            old = None
+        changed, params = _update_params(old, ticket)
+        params += (self._tenant, ticket.id, expected)
+        cursor = uow._write(
+            self._sql.ticket_updates[changed],
+            params,
+            "ticket",
+            ticket.id,
+            expected,
+            _external_key(ticket),
+        )
+        if cursor.rowcount != 1:
+            raise uow._stale(
+                "ticket", ticket.id, expected, self._sql.ticket_version, TicketNotFound
+            )
+        self.seen[ticket.id] = ticket
+
+    def open_counts_by_assignee(self) -> Mapping[str, int]:
+        params = (self._tenant, *self._sql.open_statuses)
+        return dict(self._uow._all(self._sql.open_counts, params, "ticket", "open counts"))
+
+    def list(
+        self,
+        *,
+        status: TicketStatus | None = None,
+        assignee_id: str | None = None,
+        customer_id: str | None = None,
+    ) -> list[Ticket]:
+        params: list[str] = [self._tenant]
+        if status is not None:
+            params.append(status.value)
+        elif assignee_id is not None:
+            params += self._sql.all_statuses
+        if assignee_id is not None:
+            params.append(assignee_id)
+        if customer_id is not None:
+            params.append(customer_id)
+        sql = self._sql.ticket_list[
+            status is not None, assignee_id is not None, customer_id is not None
+        ]
+        rows = self._uow._all(sql, params, "ticket", "list")
+        return [_load(Ticket, row[0], "ticket") for row in rows]
+
+
+class _Entities(Generic[M]):
+    """Customers, agents or teams: versioned JSON documents keyed by id."""
+
+    __slots__ = ("_kind", "_missing", "_model", "_sql", "_tenant", "_uow")
+
+    def __init__(
+        self, uow: _SqliteUnitOfWork, sql: _EntitySql, model: type[M], missing: type[NotFound]
+    ) -> None:
+        self._uow: _SqliteUnitOfWork = uow
+        self._sql: _EntitySql = sql
+        self._tenant = uow._tenant_id
+        self._model: type[M] = model
+        self._kind = missing.kind
+        self._missing = missing
+
+    def get(self, object_id: str) -> M:
+        row = self._uow._one(self._sql.get, (self._tenant, object_id), self._kind, object_id)
+        if row is None:
+            raise self._missing(object_id)
+        return _load(self._model, row[0], self._kind)
+
+    def add(self, obj: M) -> None:
+        params = (self._tenant, obj.id, obj.version, obj.model_dump_json())
+        self._uow._write(self._sql.insert, params, self._kind, obj.id)
+
+    def update(self, obj: M) -> None:
+        expected = obj.version - 1
+        params = (obj.version, obj.model_dump_json(), self._tenant, obj.id, expected)
+        cursor = self._uow._write(self._sql.update, params, self._kind, obj.id, expected)
+        if cursor.rowcount != 1:
+            raise self._uow._stale(self._kind, obj.id, expected, self._sql.version, self._missing)
+
+    def list(self) -> list[M]:
+        rows = self._uow._all(self._sql.list, (self._tenant,), self._kind, "list")
+        return [_load(self._model, row[0], self._kind) for row in rows]
+
+
+class _Events:
+    """The event log; an ``append`` of several events is all or nothing (a savepoint)."""
+
+    __slots__ = ("_sql", "_tenant", "_uow")
+
+    def __init__(self, uow: _SqliteUnitOfWork) -> None:
+        self._uow = uow
+        self._sql = uow._sql
+        self._tenant = uow._tenant_id
+
+    def append(self, events: Sequence[TicketEvent]) -> None:
+        if len(events) == 1:
+            self._insert(events[0])
+            return
+        if not events:
+            return
+        uow, sql, first = self._uow, self._sql, events[0].id
+        uow._write(sql.savepoint, (), "event", first)
+        try:
+            for event in events:
+                self._insert(event)
+        except (DuplicateEntity, ValidationFailed):
+            uow._write(sql.rollback_to, (), "event", first)
+            uow._write(sql.release, (), "event", first)
+            raise
+        uow._write(sql.release, (), "event", first)
+
+    def _insert(self, event: TicketEvent) -> None:
+        params = (
+            self._tenant,
+            event.id,
+            event.ticket_id,
+            event.seq,
+            event.type,
+            _utc(event.at),
+            event.actor,
+            event.model_dump_json(),
+        )
+        self._uow._write(
+            self._sql.event_insert,
+            params,
+            "event",
+            event.id,
+            None,
+            ("seq", f"{event.ticket_id}#{event.seq}"),
+        )
+
+    def for_ticket(self, ticket_id: str) -> list[TicketEvent]:
+        params = (self._tenant, ticket_id)
+        rows = self._uow._all(self._sql.events_for_ticket, params, "event", ticket_id)
+        return [_load(TicketEvent, row[0], "event") for row in rows]
+
+    def between(self, start: datetime, end: datetime) -> Iterator[TicketEvent]:
+        """Streams the events in batches; consume the iterator inside the unit of work."""
+        params = (self._tenant, _aware("start", start), _aware("end", end))
+        conn = self._uow._connection()
+        try:
+            cursor = conn.execute(self._sql.events_between, params)
+        except sqlite3.Error as exc:
+            raise self._uow._fail(exc, "event", "between") from exc
+        return _stream_events(cursor)
+
+
+def _stream_events(cursor: sqlite3.Cursor) -> Iterator[TicketEvent]:
+    while True:
+        try:
+            rows = cursor.fetchmany(_FETCH_BATCH)
+        except sqlite3.Error as exc:
+            raise _translate(exc, "event", "between") from exc
+        if not rows:
+            return
+        for row in rows:
+            yield _load(TicketEvent, row[0], "event")
+
+
+class _Messages:
+    """Messages; ``position`` numbers each ticket's messages in the order added."""
+
+    __slots__ = ("_sql", "_tenant", "_uow")
+
+    def __init__(self, uow: _SqliteUnitOfWork) -> None:
+        self._uow = uow
+        self._sql = uow._sql
+        self._tenant = uow._tenant_id
+
+    def add(self, message: Message) -> None:
+        tenant, ticket_id = self._tenant, message.ticket_id
+        params = (
+            tenant,
+            message.id,
+            ticket_id,
+            tenant,
+            ticket_id,
+            _utc(message.created_at),
+            message.model_dump_json(),
+        )
+        self._uow._write(self._sql.message_insert, params, "message", message.id)
+
+    def for_ticket(self, ticket_id: str) -> list[Message]:
+        params = (self._tenant, ticket_id)
+        rows = self._uow._all(self._sql.messages_for_ticket, params, "message", ticket_id)
+        return [_load(Message, row[0], "message") for row in rows]
+
+
+class SqliteStore:
+    """A :class:`~supportflow.storage.protocols.Store` in one SQLite database.
+
+    ``path`` is a database file (created and migrated on first open) or ``":memory:"``.
+    ``busy_timeout_s`` is how long a write waits for another unit of work's write lock
+    before giving up with :class:`~supportflow.errors.ConcurrencyConflict`. Only
+    :class:`~supportflow.errors.SupportflowError` subclasses escape: unique-key
+    violations become ``DuplicateEntity``, a busy or stale database ``ConcurrencyConflict``
+    (retryable), any other ``sqlite3`` error ``StorageError``.
+
+    **File databases** run in WAL mode with ``synchronous=NORMAL``: readers never block
+    writers or each other, and a commit does not wait for the disk. The trade-off: a commit
+    survives the application crashing, and the file is never corrupted, but a power cut or
+    operating-system crash can lose the last transactions committed before it (they sit in
+    the WAL until it is synced at a checkpoint, every 10,000 pages written). Each unit of
+    work takes its own connection from a pool that grows to the number of units open at
+    once, so worker threads (and nested units of work) each get their own connection and
+    transaction. Several processes may open the same file; SQLite's locks arbitrate.
+
+    Writers are serialized by SQLite's one write lock, held from a unit's first write to
+    its end. A unit whose first statement is a write waits up to ``busy_timeout_s`` for
+    it; a unit that has already read is refused at once (waiting could not help: its
+    snapshot is stale once the other commits). Either refusal is ``ConcurrencyConflict``.
+    So two units open at once in one thread must not both write: the second waits for a
+    lock the first cannot release.
+
+    **":memory:"** keeps the same semantics in a private database in a temporary
+    directory, with ``synchronous=OFF`` (nothing to keep across a crash), deleted at
+    ``close()`` or when the store is garbage-collected.
+
+    ``close()`` closes every connection; call it when no unit of work is running. Later
+    calls raise ``StorageError``.
+
+    Example::
+
+        store = SqliteStore("support.db")
+        with store.unit_of_work("acme") as uow:
+            uow.tickets.add(ticket)
+            uow.commit()
+        store.close()
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] = ":memory:", *, busy_timeout_s: float = 5.0
+    ) -> None:
+        if not busy_timeout_s >= 0:
+            raise ValidationFailed("busy_timeout_s", "must be a number of seconds >= 0")
+        self._path = os.fspath(path)
+        self._timeout = float(busy_timeout_s)
+        self._sql = _Statements(SQLITE)
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._idle: deque[sqlite3.Connection] = deque()
+        self._closed = False
+        self._synchronous = "NORMAL"
+        self._file = self._path
+        self._cleanup: Callable[[], object] | None = None
+        if self._path == ":memory:":
+            try:
+                directory = tempfile.mkdtemp(prefix="supportflow-")
+            except OSError as exc:
+                raise StorageError(f"cannot create a temporary database: {exc}") from exc
+            self._cleanup = weakref.finalize(self, shutil.rmtree, directory, True)
+            self._file = os.path.join(directory, "memory.db")
+            self._synchronous = "OFF"
+        try:
+            conn = self._connect()
+            conn.execute("PRAGMA journal_mode = WAL").fetchall()
+            migrate(conn)
+        except sqlite3.Error as exc:
+            self.close()
+            raise StorageError(f"cannot open {self._path!r}: {exc}") from exc
+        except BaseException:
+            self.close()
+            raise
+        self._idle.append(conn)
+
+    def unit_of_work(self, tenant_id: str = DEFAULT_TENANT) -> UnitOfWork:
+        """A new unit of work scoped to ``tenant_id``; its transaction begins on first use."""
+        if not isinstance(tenant_id, str) or not tenant_id.strip():
+            raise ValidationFailed("tenant_id", "must be a non-empty string")
+        if self._closed:
+            raise StorageError("the store is closed")
+        return _SqliteUnitOfWork(self, tenant_id)
+
+    def close(self) -> None:
+        """Close every connection (and delete a ``":memory:"`` database). Idempotent."""
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+            self._idle.clear()
+        for conn in connections:
+            with suppress(sqlite3.Error):
+                conn.close()
+        if self._cleanup is not None:
+            self._cleanup()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self._file,
+                timeout=self._timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open {self._path!r}: {exc}") from exc
+        with self._lock:
+            if self._closed:
+                conn.close()
+                raise StorageError("the store is closed")
+            self._connections.append(conn)
+        return conn
+
+    def _acquire(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StorageError("the store is closed")
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return self._connect()
+
+    def _release(self, conn: sqlite3.Connection, *, healthy: bool) -> None:
+        if healthy and not self._closed and not conn.in_transaction:
+            self._idle.append(conn)
+            return
+        with self._lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        with suppress(sqlite3.Error):
+            conn.close()

@@ -1,0 +1,1213 @@
+"""The storage contract as pytest tests: run them against your own store.
+
+``storage.protocols`` states what a store must do; :class:`StoreContract` checks it. Subclass
+it in your test suite, name the subclass ``Test...`` so pytest collects it, and supply a
+``store`` fixture that returns a new, empty store::
+
+    import pytest
+
+    from supportflow.testing.conformance import StoreContract
+
+    class TestMyStore(StoreContract):
+        @pytest.fixture
+        def store(self, tmp_path):
+            store = MyStore(tmp_path / "support.db")
+            yield store
+            store.close()
+
+If your store keeps data between instances (a file, a database server), also override
+``reopen_store`` to return a function that opens another instance over the same data; the
+persistence tests are skipped without it.
+
+The suite opens two units of work of the same store at once, in one thread, as
+``storage.protocols`` allows. Importing this module requires pytest, a test dependency
+that supportflow itself does not install.
+
+The builders (:func:`make_ticket`, :func:`make_event`, ...) and :func:`seed` are public so
+a host's own tests can use them; every datetime they produce is timezone-aware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ..errors import (
+    AgentNotFound,
+    ConcurrencyConflict,
+    ConflictError,
+    CustomerNotFound,
+    DuplicateEntity,
+    NotFound,
+    TeamNotFound,
+    TicketNotFound,
+)
+from ..models import (
+    MAX_BODY_CHARS,
+    Agent,
+    AgentRole,
+    AgentStatus,
+    AuthorKind,
+    Channel,
+    ComplaintCategory,
+    Contact,
+    Customer,
+    CustomerTier,
+    Message,
+    Priority,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+from ..storage.protocols import DEFAULT_TENANT, OPEN_STATUSES, Store, UnitOfWork
+
+__all__ = [
+    "T0",
+    "TENANT_A",
+    "TENANT_B",
+    "TRICKY_TEXTS",
+    "StoreContract",
+    "make_agent",
+    "make_customer",
+    "make_event",
+    "make_message",
+    "make_team",
+    "make_ticket",
+    "next_version",
+    "seed",
+]
+
+T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
+"""The instant the builders' default datetimes are based on (a Monday, 09:00 UTC)."""
+
+TENANT_A = "tenant-a"
+"""A tenant used by the tenancy tests."""
+
+TENANT_B = "tenant-b"
+"""Another tenant, which must never see :data:`TENANT_A`'s data."""
+
+TRICKY_TEXTS: dict[str, str] = {
+    "chinese": "您好，我的订单#20240301一直没有发货，请尽快处理！",
+    "mixed": "登录失败 login failed after 更新 update v2.3，急",
+    "emoji": "谢谢 🙏🏽 great support 👩‍💻 🇨🇳",
+    "sql_quote": "Robert'); DROP TABLE tickets;--",
+    "sql_or": "' OR '1'='1' --",
+    "like_wildcards": "100% off_sale \\ %_ [a-z]*",
+    "combining_marks": "cafe\u0301 and caf\u00e9 stay distinct",
+    "whitespace": "  line one\r\nline two\n\ttabbed  ",
+    "json_like": '{"status": "closed", "$where": "1 == 1"}',
+    "right_to_left": "مرحبا שלום",
+    "zero_width": "a\u200bb\ufeffc",
+}
+"""Text a store must return exactly as given: no normalization, trimming or escaping."""
+
+_ZONES = (
+    ZoneInfo("Asia/Shanghai"),
+    ZoneInfo("America/New_York"),
+    timezone(timedelta(hours=5, minutes=45)),
+    UTC,
+)
+
+
+def make_customer(customer_id: str = "c-1", **fields: Any) -> Customer:
+    """A valid customer; ``fields`` override any attribute."""
+    return Customer.model_validate({"id": customer_id, "name": f"Customer {customer_id}"} | fields)
+
+
+def make_agent(agent_id: str = "a-1", **fields: Any) -> Agent:
+    """A valid agent; ``fields`` override any attribute."""
+    return Agent.model_validate({"id": agent_id, "name": f"Agent {agent_id}"} | fields)
+
+
+def make_team(team_id: str = "team-1", **fields: Any) -> Team:
+    """A valid team; ``fields`` override any attribute."""
+    return Team.model_validate({"id": team_id, "name": f"Team {team_id}"} | fields)
+
+
+def make_ticket(ticket_id: str = "t-1", **fields: Any) -> Ticket:
+    """A valid new ticket created at :data:`T0` by customer ``c-1``; ``fields`` override."""
+    created_at = fields.get("created_at", T0)
+    values: dict[str, Any] = {
+        "id": ticket_id,
+        "channel": Channel.EMAIL,
+        "customer_id": "c-1",
+        "subject": f"Subject of {ticket_id}",
+        "body": f"Body of {ticket_id}",
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
+    return Ticket.model_validate(values | fields)
+
+
+def make_event(ticket_id: str = "t-1", seq: int = 1, **fields: Any) -> TicketEvent:
+    """A valid event ``seq`` of ``ticket_id``, with id ``"{ticket_id}#{seq}"``, at T0 + seq min."""
+    values: dict[str, Any] = {
+        "id": f"{ticket_id}#{seq}",
+        "ticket_id": ticket_id,
+        "seq": seq,
+        "type": "ticket.created" if seq == 1 else "ticket.note_added",
+        "at": T0 + timedelta(minutes=seq),
+        "actor": "system",
+    }
+    return TicketEvent.model_validate(values | fields)
+
+
+def make_message(message_id: str = "m-1", ticket_id: str = "t-1", **fields: Any) -> Message:
+    """A valid customer message on ``ticket_id``, created at :data:`T0`; ``fields`` override."""
+    values: dict[str, Any] = {
+        "id": message_id,
+        "ticket_id": ticket_id,
+        "author_kind": AuthorKind.CUSTOMER,
+        "author_id": "c-1",
+        "body": f"Message {message_id}",
+        "created_at": T0,
+    }
+    return Message.model_validate(values | fields)
+
+
+_V = TypeVar("_V", Ticket, Customer, Agent, Team)
+
+
+def next_version(obj: _V, **changes: Any) -> _V:
+    """``obj`` with ``changes`` applied and ``version`` raised by one: a valid ``update``."""
+    return obj.model_copy(update={**changes, "version": obj.version + 1})
+
+
+Entity = Ticket | Customer | Agent | Team
+Record = Ticket | Customer | Agent | Team | Message | TicketEvent
+
+
+def seed(store: Store, *records: Record, tenant_id: str = DEFAULT_TENANT) -> None:
+    """Add ``records`` to ``store`` in one committed unit of work of ``tenant_id``."""
+    with store.unit_of_work(tenant_id) as uow:
+        for record in records:
+            _add(uow, record)
+        uow.commit()
+
+
+def _add(uow: UnitOfWork, record: Record) -> None:
+    if isinstance(record, Ticket):
+        uow.tickets.add(record)
+    elif isinstance(record, Customer):
+        uow.customers.add(record)
+    elif isinstance(record, Agent):
+        uow.agents.add(record)
+    elif isinstance(record, Team):
+        uow.teams.add(record)
+    elif isinstance(record, Message):
+        uow.messages.add(record)
+    else:
+        uow.events.append([record])
+
+
+class _Repository(Protocol):
+    def get(self, object_id: str, /) -> Any: ...
+
+    def add(self, obj: Any, /) -> None: ...
+
+    def update(self, obj: Any, /) -> None: ...
+
+    def list(self) -> Sequence[Any]: ...
+
+
+_KINDS = ("ticket", "customer", "agent", "team")
+
+_NOT_FOUND: dict[str, type[NotFound]] = {
+    "ticket": TicketNotFound,
+    "customer": CustomerNotFound,
+    "agent": AgentNotFound,
+    "team": TeamNotFound,
+}
+
+
+def _repository(uow: UnitOfWork, kind: str) -> _Repository:
+    repositories: dict[str, _Repository] = {
+        "ticket": uow.tickets,
+        "customer": uow.customers,
+        "agent": uow.agents,
+        "team": uow.teams,
+    }
+    return repositories[kind]
+
+
+def _build(kind: str, object_id: str, **fields: Any) -> Entity:
+    if kind == "ticket":
+        return make_ticket(object_id, **fields)
+    if kind == "customer":
+        return make_customer(object_id, **fields)
+    if kind == "agent":
+        return make_agent(object_id, **fields)
+    return make_team(object_id, **fields)
+
+
+def _renamed(obj: Entity, text: str) -> Entity:
+    """The next version of ``obj`` with a visible change."""
+    field = "subject" if isinstance(obj, Ticket) else "name"
+    return obj.model_copy(update={field: text, "version": obj.version + 1})
+
+
+def _get(store: Store, kind: str, object_id: str, tenant_id: str = DEFAULT_TENANT) -> Any:
+    with store.unit_of_work(tenant_id) as uow:
+        return _repository(uow, kind).get(object_id)
+
+
+def _write_then_commit(uow: UnitOfWork, write: Callable[[UnitOfWork], object]) -> None:
+    write(uow)
+    uow.commit()
+
+
+def _committed(store: Store, write: Callable[[UnitOfWork], object], tenant: str) -> None:
+    with store.unit_of_work(tenant) as uow:
+        _write_then_commit(uow, write)
+
+
+def _refused(
+    store: Store,
+    write: Callable[[UnitOfWork], object],
+    error: type[ConflictError],
+    tenant_id: str = DEFAULT_TENANT,
+) -> None:
+    """``write`` then ``commit()`` raises ``error`` (at the call or at the commit)."""
+    with store.unit_of_work(tenant_id) as uow, pytest.raises(error):
+        _write_then_commit(uow, write)
+
+
+def _instant(moment: datetime) -> datetime:
+    assert moment.utcoffset() is not None, f"naive datetime returned: {moment!r}"
+    return moment.astimezone(UTC)
+
+
+def _everything(uow: UnitOfWork, ticket_ids: Sequence[str]) -> dict[str, Any]:
+    """What a unit sees of the tenant: every listing, and the events and messages of tickets."""
+    return {
+        "tickets": uow.tickets.list(),
+        "customers": uow.customers.list(),
+        "agents": uow.agents.list(),
+        "teams": uow.teams.list(),
+        "open_counts": _nonzero(uow.tickets.open_counts_by_assignee()),
+        "events": {t: uow.events.for_ticket(t) for t in ticket_ids},
+        "messages": {t: uow.messages.for_ticket(t) for t in ticket_ids},
+        "between": list(uow.events.between(T0 - timedelta(days=3650), T0 + timedelta(days=3650))),
+    }
+
+
+def _nonzero(counts: Any) -> dict[str, int]:
+    """Open counts without zero entries (the protocol lets a store include or omit them)."""
+    return {agent: n for agent, n in dict(counts).items() if n != 0}
+
+
+class StoreContract:
+    """The storage contract of ``storage.protocols``, one behaviour per test.
+
+    Subclass as ``Test<YourStore>`` and override the ``store`` fixture (a new, empty store
+    per test); override ``reopen_store`` to enable the persistence tests.
+    """
+
+    @pytest.fixture
+    def store(self) -> Store:
+        """Override: a new, empty store for each test."""
+        pytest.fail("subclass StoreContract and define a `store` fixture returning an empty store")
+
+    @pytest.fixture
+    def reopen_store(self) -> Callable[[], Store] | None:
+        """Override: a function opening another store over the same data as ``store``."""
+        return None
+
+    # Units of work and tenants
+
+    def test_unit_of_work_reports_its_tenant(self, store: Store) -> None:
+        with store.unit_of_work(TENANT_A) as uow:
+            assert uow.tenant_id == TENANT_A
+
+    def test_unit_of_work_defaults_to_default_tenant(self, store: Store) -> None:
+        with store.unit_of_work() as uow:
+            assert uow.tenant_id == DEFAULT_TENANT
+
+    # Add and get
+
+    def test_ticket_round_trips_with_every_field_set(self, store: Store) -> None:
+        ticket = make_ticket(
+            "t-full",
+            channel=Channel.SOCIAL_MEDIA,
+            external_id="weibo:8812",
+            language="zh",
+            category="billing",
+            complaint_category=ComplaintCategory.SERVICE_ATTITUDE,
+            priority=Priority.URGENT,
+            status=TicketStatus.RESOLVED,
+            assignee_id="a-1",
+            team_id="team-1",
+            escalation_level=2,
+            tags=("vip", "退款"),
+            resolution="Refunded 全额",
+            follow_up_of="t-0",
+            reopen_count=1,
+            assigned_at=T0 + timedelta(minutes=1),
+            acknowledged_at=T0 + timedelta(minutes=2),
+            first_response_at=T0 + timedelta(minutes=3),
+            resolved_at=T0 + timedelta(hours=2),
+            closed_at=T0 + timedelta(days=1),
+            updated_at=T0 + timedelta(days=1),
+            version=7,
+        )
+        seed(store, ticket)
+        assert _get(store, "ticket", "t-full") == ticket
+
+    def test_customer_round_trips_with_every_field_set(self, store: Store) -> None:
+        customer = make_customer(
+            "c-full",
+            contact=Contact(email="li.wei@example.cn", phone="+86 10 5555 0100", handle="@liwei"),
+            tier=CustomerTier.VIP,
+            account_manager_id="a-9",
+            purchase_count=42,
+            total_spend=Decimal("1234567.89"),
+            first_purchase_at=T0 - timedelta(days=700),
+            last_purchase_at=T0 - timedelta(days=3),
+            language="zh",
+            version=3,
+        )
+        seed(store, customer)
+        assert _get(store, "customer", "c-full") == customer
+
+    def test_agent_round_trips_with_every_field_set(self, store: Store) -> None:
+        agent = make_agent(
+            "a-full",
+            teams=("team-1", "team-2"),
+            skills=("billing", "network"),
+            languages=("zh", "en"),
+            role=AgentRole.SENIOR,
+            capacity=25,
+            status=AgentStatus.AWAY,
+            version=2,
+        )
+        seed(store, agent)
+        assert _get(store, "agent", "a-full") == agent
+
+    def test_team_round_trips_with_every_field_set(self, store: Store) -> None:
+        team = make_team("team-full", lead_id="a-1", escalation_team_id="team-2", version=4)
+        seed(store, team)
+        assert _get(store, "team", "team-full") == team
+
+    def test_message_round_trips_with_every_field_set(self, store: Store) -> None:
+        message = make_message(
+            "m-full", author_kind=AuthorKind.AGENT, author_id="a-1", internal=True
+        )
+        seed(store, message)
+        with store.unit_of_work() as uow:
+            assert uow.messages.for_ticket("t-1") == [message]
+
+    def test_event_round_trips_with_its_data(self, store: Store) -> None:
+        event = make_event(
+            "t-1",
+            1,
+            data={
+                "changes": {"status": "assigned", "assignee_id": "a-1", "tags": ["vip", "退款"]},
+                "reason": "负载最低 least loaded",
+                "score": 0.75,
+                "count": 3,
+                "flag": True,
+                "missing": None,
+            },
+        )
+        seed(store, event)
+        with store.unit_of_work() as uow:
+            assert uow.events.for_ticket("t-1") == [event]
+
+    def test_ticket_found_by_channel_and_external_id(self, store: Store) -> None:
+        ticket = make_ticket("t-1", channel=Channel.CHAT, external_id="conv-77")
+        seed(store, ticket, make_ticket("t-2", channel=Channel.CHAT, external_id="conv-78"))
+        with store.unit_of_work() as uow:
+            assert uow.tickets.find_by_external_id(Channel.CHAT, "conv-77") == ticket
+
+    def test_external_id_lookup_needs_the_same_channel(self, store: Store) -> None:
+        seed(store, make_ticket("t-1", channel=Channel.CHAT, external_id="conv-77"))
+        with store.unit_of_work() as uow:
+            assert uow.tickets.find_by_external_id(Channel.EMAIL, "conv-77") is None
+
+    def test_add_stores_the_version_as_given(self, store: Store) -> None:
+        seed(store, make_ticket("t-1", version=5))
+        assert _get(store, "ticket", "t-1").version == 5
+
+    # Not found
+
+    @pytest.mark.parametrize("kind", _KINDS)
+    def test_get_unknown_id_raises_its_not_found(self, store: Store, kind: str) -> None:
+        with store.unit_of_work() as uow, pytest.raises(_NOT_FOUND[kind]) as caught:
+            _repository(uow, kind).get("missing")
+        assert caught.value.object_id == "missing"
+
+    def test_unknown_external_id_finds_nothing(self, store: Store) -> None:
+        with store.unit_of_work() as uow:
+            assert uow.tickets.find_by_external_id(Channel.EMAIL, "nope") is None
+
+    def test_unknown_ticket_has_no_events_or_messages(self, store: Store) -> None:
+        with store.unit_of_work() as uow:
+            assert uow.events.for_ticket("missing") == []
+            assert uow.messages.for_ticket("missing") == []
+
+    def test_empty_store_lists_nothing(self, store: Store) -> None:
+        with store.unit_of_work() as uow:
+            assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"])
+
+    # Uniqueness
+
+    @pytest.mark.parametrize("kind", _KINDS)
+    def test_add_with_a_stored_id_raises_duplicate_entity(self, store: Store, kind: str) -> None:
+        original = _build(kind, "x-1")
+        seed(store, original)
+        duplicate = _renamed(original, "the duplicate")
+        _refused(store, lambda uow: _repository(uow, kind).add(duplicate), DuplicateEntity)
+        assert _get(store, kind, "x-1") == original
+
+    @pytest.mark.parametrize("kind", _KINDS)
+    def test_adding_one_id_twice_in_a_unit_raises_duplicate_entity(
+        self, store: Store, kind: str
+    ) -> None:
+        first, second = _build(kind, "x-1"), _build(kind, "x-1", version=2)
+
+        def write(uow: UnitOfWork) -> None:
+            _repository(uow, kind).add(first)
+            _repository(uow, kind).add(second)
+
+        _refused(store, write, DuplicateEntity)
+        with store.unit_of_work() as uow, pytest.raises(_NOT_FOUND[kind]):
+            _repository(uow, kind).get("x-1")
+
+    def test_add_with_a_stored_external_id_raises_duplicate_entity(self, store: Store) -> None:
+        original = make_ticket("t-1", channel=Channel.EMAIL, external_id="<msg-1@example.com>")
+        seed(store, original)
+        retried = make_ticket("t-2", channel=Channel.EMAIL, external_id="<msg-1@example.com>")
+        _refused(store, lambda uow: uow.tickets.add(retried), DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert uow.tickets.list() == [original]
+
+    def test_same_external_id_twice_in_a_unit_raises_duplicate_entity(self, store: Store) -> None:
+        def write(uow: UnitOfWork) -> None:
+            uow.tickets.add(make_ticket("t-1", channel=Channel.PORTAL, external_id="req-9"))
+            uow.tickets.add(make_ticket("t-2", channel=Channel.PORTAL, external_id="req-9"))
+
+        _refused(store, write, DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert uow.tickets.list() == []
+
+    def test_same_external_id_on_another_channel_is_allowed(self, store: Store) -> None:
+        email = make_ticket("t-1", channel=Channel.EMAIL, external_id="42")
+        chat = make_ticket("t-2", channel=Channel.CHAT, external_id="42")
+        seed(store, email, chat)
+        with store.unit_of_work() as uow:
+            assert uow.tickets.find_by_external_id(Channel.EMAIL, "42") == email
+            assert uow.tickets.find_by_external_id(Channel.CHAT, "42") == chat
+
+    def test_tickets_without_external_id_never_collide(self, store: Store) -> None:
+        tickets = [make_ticket(f"t-{n}", external_id=None) for n in range(3)]
+        seed(store, *tickets)
+        with store.unit_of_work() as uow:
+            assert uow.tickets.list() == tickets
+
+    def test_message_with_a_stored_id_raises_duplicate_entity(self, store: Store) -> None:
+        original = make_message("m-1", body="first")
+        seed(store, original)
+        duplicate = make_message("m-1", body="second")
+        _refused(store, lambda uow: uow.messages.add(duplicate), DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert uow.messages.for_ticket("t-1") == [original]
+
+    def test_event_with_a_stored_id_raises_duplicate_entity(self, store: Store) -> None:
+        original = make_event("t-1", 1, id="e-1")
+        seed(store, original)
+        duplicate = make_event("t-2", 1, id="e-1")
+        _refused(store, lambda uow: uow.events.append([duplicate]), DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert uow.events.for_ticket("t-1") == [original]
+            assert uow.events.for_ticket("t-2") == []
+
+    def test_event_with_a_stored_ticket_and_seq_raises_duplicate_entity(self, store: Store) -> None:
+        original = make_event("t-1", 1, id="e-1")
+        seed(store, original)
+        duplicate = make_event("t-1", 1, id="e-2", type="ticket.assigned")
+        _refused(store, lambda uow: uow.events.append([duplicate]), DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert uow.events.for_ticket("t-1") == [original]
+
+    def test_duplicate_seq_within_one_append_raises_duplicate_entity(self, store: Store) -> None:
+        batch = [make_event("t-1", 1, id="e-1"), make_event("t-1", 1, id="e-2")]
+        _refused(store, lambda uow: uow.events.append(batch), DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert uow.events.for_ticket("t-1") == []
+
+    def test_same_seq_on_different_tickets_is_allowed(self, store: Store) -> None:
+        first, second = make_event("t-1", 1), make_event("t-2", 1)
+        seed(store, first, second)
+        with store.unit_of_work() as uow:
+            assert uow.events.for_ticket("t-1") == [first]
+            assert uow.events.for_ticket("t-2") == [second]
+
+    # Versions
+
+    @pytest.mark.parametrize("kind", _KINDS)
+    def test_update_with_the_next_version_replaces_the_object(
+        self, store: Store, kind: str
+    ) -> None:
+        original = _build(kind, "x-1")
+        seed(store, original)
+        changed = _renamed(original, "renamed")
+        _committed(store, lambda uow: _repository(uow, kind).update(changed), DEFAULT_TENANT)
+        stored = _get(store, kind, "x-1")
+        assert stored == changed
+        assert stored.version == 2
+
+    @pytest.mark.parametrize("kind", _KINDS)
+    @pytest.mark.parametrize(
+        ("version", "why"), [(3, "same as stored"), (2, "behind stored"), (5, "skips one")]
+    )
+    def test_stale_update_raises_concurrency_conflict_and_keeps_stored(
+        self, store: Store, kind: str, version: int, why: str
+    ) -> None:
+        stored = _build(kind, "x-1", version=3)
+        seed(store, stored)
+        stale = _renamed(stored, f"stale: {why}").model_copy(update={"version": version})
+        _refused(store, lambda uow: _repository(uow, kind).update(stale), ConcurrencyConflict)
+        assert _get(store, kind, "x-1") == stored
+
+    def test_updates_chain_versions_within_one_unit(self, store: Store) -> None:
+        v1 = make_ticket("t-1")
+        seed(store, v1)
+        v2 = next_version(v1, status=TicketStatus.ASSIGNED, assignee_id="a-1")
+        v3 = next_version(v2, status=TicketStatus.IN_PROGRESS)
+
+        def write(uow: UnitOfWork) -> None:
+            uow.tickets.update(v2)
+            uow.tickets.update(v3)
+
+        _committed(store, write, DEFAULT_TENANT)
+        assert _get(store, "ticket", "t-1") == v3
+
+    def test_update_after_add_in_one_unit(self, store: Store) -> None:
+        v1 = make_ticket("t-1")
+        v2 = next_version(v1, status=TicketStatus.ASSIGNED, assignee_id="a-1")
+
+        def write(uow: UnitOfWork) -> None:
+            uow.tickets.add(v1)
+            uow.tickets.update(v2)
+
+        _committed(store, write, DEFAULT_TENANT)
+        assert _get(store, "ticket", "t-1") == v2
+
+    @pytest.mark.parametrize("kind", _KINDS)
+    def test_update_of_an_unknown_id_is_refused(self, store: Store, kind: str) -> None:
+        ghost = _build(kind, "ghost", version=2)
+        with store.unit_of_work() as uow, pytest.raises((NotFound, ConcurrencyConflict)):
+            _write_then_commit(uow, lambda u: _repository(u, kind).update(ghost))
+        with store.unit_of_work() as uow:
+            assert _repository(uow, kind).list() == []
+
+    def test_racing_units_on_one_ticket_commit_exactly_once(self, store: Store) -> None:
+        v1 = make_ticket("t-1")
+        seed(store, v1)
+        with store.unit_of_work() as first, store.unit_of_work() as second:
+            mine, theirs = first.tickets.get("t-1"), second.tickets.get("t-1")
+            assert mine == theirs == v1
+            first.tickets.update(next_version(mine, assignee_id="a-1"))
+            first.commit()
+            with pytest.raises(ConcurrencyConflict):
+                _write_then_commit(
+                    second, lambda uow: uow.tickets.update(next_version(theirs, assignee_id="a-2"))
+                )
+        assert _get(store, "ticket", "t-1") == next_version(v1, assignee_id="a-1")
+
+    def test_racing_units_that_both_update_before_committing_commit_once(
+        self, store: Store
+    ) -> None:
+        """Both units stage their update; the first commit wins, the second is refused.
+
+        A store that locks rows on write and would make the second ``update`` wait may
+        instead refuse it at once; either way exactly one change is stored.
+        """
+        v1 = make_ticket("t-1")
+        seed(store, v1)
+        outcomes: list[str] = []
+        with store.unit_of_work() as first, store.unit_of_work() as second:
+            first.tickets.update(next_version(first.tickets.get("t-1"), assignee_id="a-1"))
+            try:
+                second.tickets.update(next_version(second.tickets.get("t-1"), assignee_id="a-2"))
+            except ConcurrencyConflict:
+                outcomes.append("second refused at update")
+            first.commit()
+            if not outcomes:
+                with pytest.raises(ConcurrencyConflict):
+                    second.commit()
+        assert _get(store, "ticket", "t-1") == next_version(v1, assignee_id="a-1")
+
+    def test_conflict_stores_nothing_of_its_unit(self, store: Store) -> None:
+        stored = make_ticket("t-1", version=2)
+        seed(store, stored)
+
+        def write(uow: UnitOfWork) -> None:
+            uow.customers.add(make_customer("c-new"))
+            uow.tickets.add(make_ticket("t-new"))
+            uow.events.append([make_event("t-new", 1)])
+            uow.messages.add(make_message("m-new", "t-new"))
+            uow.tickets.update(next_version(make_ticket("t-1", version=1), subject="stale"))
+
+        _refused(store, write, ConcurrencyConflict)
+        with store.unit_of_work() as uow:
+            assert _everything(uow, ["t-1", "t-new"]) == _everything_empty(
+                ["t-1", "t-new"], tickets=[stored]
+            )
+
+    # Atomicity and visibility
+
+    def test_uncommitted_writes_are_invisible_to_other_units(self, store: Store) -> None:
+        with store.unit_of_work() as writer:
+            writer.tickets.add(make_ticket("t-1", external_id="x-1"))
+            writer.customers.add(make_customer("c-1"))
+            writer.events.append([make_event("t-1", 1)])
+            writer.messages.add(make_message("m-1", "t-1"))
+            with store.unit_of_work() as reader:
+                assert _everything(reader, ["t-1"]) == _everything_empty(["t-1"])
+                assert reader.tickets.find_by_external_id(Channel.EMAIL, "x-1") is None
+
+    def test_uncommitted_update_is_invisible_to_other_units(self, store: Store) -> None:
+        v1 = make_ticket("t-1")
+        seed(store, v1)
+        with store.unit_of_work() as writer:
+            writer.tickets.update(next_version(v1, subject="changed"))
+            with store.unit_of_work() as reader:
+                assert reader.tickets.get("t-1") == v1
+
+    def test_leaving_a_unit_without_commit_discards_its_writes(self, store: Store) -> None:
+        with store.unit_of_work() as uow:
+            uow.tickets.add(make_ticket("t-1"))
+            uow.events.append([make_event("t-1", 1)])
+            uow.messages.add(make_message("m-1", "t-1"))
+        with store.unit_of_work() as uow:
+            assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"])
+
+    def test_exception_in_a_unit_discards_its_writes_and_propagates(self, store: Store) -> None:
+        class Boom(Exception):
+            pass
+
+        def fail_midway() -> None:
+            with store.unit_of_work() as uow:
+                uow.tickets.add(make_ticket("t-1"))
+                uow.events.append([make_event("t-1", 1)])
+                uow.messages.add(make_message("m-1", "t-1"))
+                raise Boom
+
+        with pytest.raises(Boom):
+            fail_midway()
+        with store.unit_of_work() as uow:
+            assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"])
+
+    def test_rollback_discards_uncommitted_writes(self, store: Store) -> None:
+        with store.unit_of_work() as uow:
+            uow.tickets.add(make_ticket("t-1"))
+            uow.customers.add(make_customer("c-1"))
+            uow.rollback()
+            with pytest.raises(TicketNotFound):
+                uow.tickets.get("t-1")
+        with store.unit_of_work() as uow:
+            assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"])
+
+    def test_unit_reads_its_own_writes(self, store: Store) -> None:
+        ticket = make_ticket("t-1", external_id="x-1", assignee_id="a-1")
+        customer, agent, team = make_customer("c-1"), make_agent("a-1"), make_team("team-1")
+        event, message = make_event("t-1", 1), make_message("m-1", "t-1")
+        with store.unit_of_work() as uow:
+            for record in (ticket, customer, agent, team, event, message):
+                _add(uow, record)
+            assert uow.tickets.get("t-1") == ticket
+            assert uow.tickets.find_by_external_id(Channel.EMAIL, "x-1") == ticket
+            assert _everything(uow, ["t-1"]) == _everything_empty(
+                ["t-1"],
+                tickets=[ticket],
+                customers=[customer],
+                agents=[agent],
+                teams=[team],
+                open_counts={"a-1": 1},
+                events={"t-1": [event]},
+                messages={"t-1": [message]},
+                between=[event],
+            )
+
+    def test_unit_reads_its_own_updates(self, store: Store) -> None:
+        v1 = make_ticket("t-1", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+        seed(store, v1)
+        v2 = next_version(v1, status=TicketStatus.RESOLVED)
+        with store.unit_of_work() as uow:
+            uow.tickets.update(v2)
+            assert uow.tickets.get("t-1") == v2
+            assert uow.tickets.list(status=TicketStatus.RESOLVED) == [v2]
+            assert _nonzero(uow.tickets.open_counts_by_assignee()) == {}
+
+    def test_commit_makes_ticket_events_and_messages_visible_together(self, store: Store) -> None:
+        ticket = make_ticket("t-1")
+        events = [make_event("t-1", 1), make_event("t-1", 2)]
+        message = make_message("m-1", "t-1")
+        with store.unit_of_work() as uow:
+            uow.tickets.add(ticket)
+            uow.events.append(events)
+            uow.messages.add(message)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.tickets.get("t-1") == ticket
+            assert uow.events.for_ticket("t-1") == events
+            assert uow.messages.for_ticket("t-1") == [message]
+
+    def test_failed_commit_stores_none_of_ticket_events_and_messages(self, store: Store) -> None:
+        seed(store, make_customer("c-1"))
+
+        def write(uow: UnitOfWork) -> None:
+            uow.tickets.add(make_ticket("t-1"))
+            uow.events.append([make_event("t-1", 1), make_event("t-1", 2)])
+            uow.messages.add(make_message("m-1", "t-1"))
+            uow.customers.add(make_customer("c-1", name="again"))
+
+        _refused(store, write, DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert _everything(uow, ["t-1"]) == _everything_empty(
+                ["t-1"], customers=[make_customer("c-1")]
+            )
+
+    def test_racing_intakes_of_one_external_id_store_one_ticket(self, store: Store) -> None:
+        """Two units both find no ticket for a webhook, then both add one; one is refused.
+
+        A store may refuse the loser at its ``add`` or at its ``commit()``, with
+        ``DuplicateEntity`` or (if it cannot tell yet) ``ConcurrencyConflict``.
+        """
+        first_ticket = make_ticket("t-1", channel=Channel.CHAT, external_id="hook-1")
+        second_ticket = make_ticket("t-2", channel=Channel.CHAT, external_id="hook-1")
+        refused: list[str] = []
+        with store.unit_of_work() as first, store.unit_of_work() as second:
+            assert first.tickets.find_by_external_id(Channel.CHAT, "hook-1") is None
+            assert second.tickets.find_by_external_id(Channel.CHAT, "hook-1") is None
+            for name, uow, ticket in (
+                ("first", first, first_ticket),
+                ("second", second, second_ticket),
+            ):
+                try:
+                    uow.tickets.add(ticket)
+                    uow.events.append([make_event(ticket.id, 1)])
+                except ConflictError:
+                    refused.append(name)
+            for name, uow in (("first", first), ("second", second)):
+                if name not in refused:
+                    try:
+                        uow.commit()
+                    except ConflictError:
+                        refused.append(name)
+        assert len(refused) == 1, refused
+        winner = second_ticket if refused == ["first"] else first_ticket
+        with store.unit_of_work() as uow:
+            assert uow.tickets.list() == [winner]
+            assert uow.tickets.find_by_external_id(Channel.CHAT, "hook-1") == winner
+            assert [e.ticket_id for e in uow.events.between(T0, T0 + timedelta(days=1))] == [
+                winner.id
+            ]
+
+    # Tenancy
+
+    @pytest.mark.parametrize("kind", _KINDS)
+    def test_same_id_in_two_tenants_is_two_objects(self, store: Store, kind: str) -> None:
+        mine, theirs = _build(kind, "x-1", version=1), _build(kind, "x-1", version=4)
+        seed(store, mine, tenant_id=TENANT_A)
+        seed(store, theirs, tenant_id=TENANT_B)
+        assert _get(store, kind, "x-1", TENANT_A) == mine
+        assert _get(store, kind, "x-1", TENANT_B) == theirs
+
+    @pytest.mark.parametrize("kind", _KINDS)
+    def test_update_in_one_tenant_leaves_the_other_alone(self, store: Store, kind: str) -> None:
+        mine, theirs = _build(kind, "x-1"), _build(kind, "x-1")
+        seed(store, mine, tenant_id=TENANT_A)
+        seed(store, theirs, tenant_id=TENANT_B)
+        changed = _renamed(mine, "changed in A")
+        _committed(store, lambda uow: _repository(uow, kind).update(changed), TENANT_A)
+        assert _get(store, kind, "x-1", TENANT_A) == changed
+        assert _get(store, kind, "x-1", TENANT_B) == theirs
+
+    @pytest.mark.parametrize("kind", _KINDS)
+    def test_tenant_cannot_update_another_tenants_object(self, store: Store, kind: str) -> None:
+        theirs = _build(kind, "x-1")
+        seed(store, theirs, tenant_id=TENANT_A)
+        hijack = _renamed(theirs, "hijacked")
+        with store.unit_of_work(TENANT_B) as uow, pytest.raises((NotFound, ConcurrencyConflict)):
+            _write_then_commit(uow, lambda u: _repository(u, kind).update(hijack))
+        assert _get(store, kind, "x-1", TENANT_A) == theirs
+        with store.unit_of_work(TENANT_B) as uow:
+            assert _repository(uow, kind).list() == []
+
+    def test_same_event_and_message_ids_in_two_tenants_are_separate(self, store: Store) -> None:
+        mine = (make_event("t-1", 1, actor="a"), make_message("m-1", "t-1", body="a"))
+        theirs = (make_event("t-1", 1, actor="b"), make_message("m-1", "t-1", body="b"))
+        seed(store, *mine, tenant_id=TENANT_A)
+        seed(store, *theirs, tenant_id=TENANT_B)
+        for tenant, (event, message) in ((TENANT_A, mine), (TENANT_B, theirs)):
+            with store.unit_of_work(tenant) as uow:
+                assert uow.events.for_ticket("t-1") == [event]
+                assert uow.messages.for_ticket("t-1") == [message]
+
+    def test_same_external_id_in_two_tenants_is_allowed(self, store: Store) -> None:
+        mine = make_ticket("t-1", external_id="shared")
+        theirs = make_ticket("t-2", external_id="shared")
+        seed(store, mine, tenant_id=TENANT_A)
+        seed(store, theirs, tenant_id=TENANT_B)
+        with store.unit_of_work(TENANT_A) as uow:
+            assert uow.tickets.find_by_external_id(Channel.EMAIL, "shared") == mine
+        with store.unit_of_work(TENANT_B) as uow:
+            assert uow.tickets.find_by_external_id(Channel.EMAIL, "shared") == theirs
+
+    def test_tenant_never_sees_another_tenants_data(self, store: Store) -> None:
+        seed(
+            store,
+            make_ticket("t-1", external_id="x-1", status=TicketStatus.ASSIGNED, assignee_id="a-1"),
+            make_customer("c-1"),
+            make_agent("a-1"),
+            make_team("team-1"),
+            make_event("t-1", 1),
+            make_message("m-1", "t-1"),
+            tenant_id=TENANT_A,
+        )
+        with store.unit_of_work(TENANT_B) as uow:
+            assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"])
+            assert uow.tickets.find_by_external_id(Channel.EMAIL, "x-1") is None
+            for kind, object_id in zip(_KINDS, ("t-1", "c-1", "a-1", "team-1"), strict=True):
+                with pytest.raises(_NOT_FOUND[kind]):
+                    _repository(uow, kind).get(object_id)
+
+    # Listings
+
+    def test_tickets_listed_by_created_at_then_id(self, store: Store) -> None:
+        shanghai = ZoneInfo("Asia/Shanghai")
+        early = make_ticket("t-z", created_at=datetime(2024, 3, 4, 8, 0, tzinfo=UTC))
+        tie_upper = make_ticket("t-B", created_at=datetime(2024, 3, 4, 17, 0, tzinfo=shanghai))
+        tie_lower = make_ticket("t-a", created_at=datetime(2024, 3, 4, 9, 0, tzinfo=UTC))
+        late = make_ticket("t-0", created_at=datetime(2024, 3, 4, 9, 30, tzinfo=UTC))
+        seed(store, late, tie_lower, early, tie_upper)
+        with store.unit_of_work() as uow:
+            assert [t.id for t in uow.tickets.list()] == ["t-z", "t-B", "t-a", "t-0"]
+
+    def test_tickets_filtered_by_status(self, store: Store) -> None:
+        new, resolved = make_ticket("t-1"), make_ticket("t-2", status=TicketStatus.RESOLVED)
+        seed(store, new, resolved)
+        with store.unit_of_work() as uow:
+            assert uow.tickets.list(status=TicketStatus.RESOLVED) == [resolved]
+            assert uow.tickets.list(status=TicketStatus.NEW) == [new]
+            assert uow.tickets.list(status=TicketStatus.CLOSED) == []
+
+    def test_tickets_filtered_by_assignee(self, store: Store) -> None:
+        mine = make_ticket("t-1", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+        theirs = make_ticket("t-2", status=TicketStatus.ASSIGNED, assignee_id="a-2")
+        seed(store, mine, theirs, make_ticket("t-3"))
+        with store.unit_of_work() as uow:
+            assert uow.tickets.list(assignee_id="a-1") == [mine]
+
+    def test_tickets_filtered_by_customer(self, store: Store) -> None:
+        mine = make_ticket("t-1", customer_id="c-1")
+        theirs = make_ticket("t-2", customer_id="c-2")
+        seed(store, mine, theirs)
+        with store.unit_of_work() as uow:
+            assert uow.tickets.list(customer_id="c-2") == [theirs]
+
+    def test_ticket_filters_combine(self, store: Store) -> None:
+        def ticket(ticket_id: str, status: TicketStatus, assignee: str, customer: str) -> Ticket:
+            return make_ticket(ticket_id, status=status, assignee_id=assignee, customer_id=customer)
+
+        match = ticket("t-1", TicketStatus.IN_PROGRESS, "a-1", "c-1")
+        seed(
+            store,
+            match,
+            ticket("t-2", TicketStatus.RESOLVED, "a-1", "c-1"),
+            ticket("t-3", TicketStatus.IN_PROGRESS, "a-2", "c-1"),
+            ticket("t-4", TicketStatus.IN_PROGRESS, "a-1", "c-2"),
+        )
+        with store.unit_of_work() as uow:
+            found = uow.tickets.list(
+                status=TicketStatus.IN_PROGRESS, assignee_id="a-1", customer_id="c-1"
+            )
+            assert found == [match]
+
+    @pytest.mark.parametrize("kind", ["customer", "agent", "team"])
+    def test_listed_by_id(self, store: Store, kind: str) -> None:
+        ids = ["b", "B", "a-10", "a-9", "张", "A"]
+        seed(store, *(_build(kind, i) for i in ids))
+        with store.unit_of_work() as uow:
+            assert [o.id for o in _repository(uow, kind).list()] == sorted(ids)
+
+    def test_open_counts_count_only_open_statuses(self, store: Store) -> None:
+        tickets = [
+            make_ticket(f"t-{status.value}", status=status, assignee_id="a-1")
+            for status in TicketStatus
+        ]
+        tickets += [
+            make_ticket("t-other", status=TicketStatus.ON_HOLD, assignee_id="a-2"),
+            make_ticket("t-unassigned", status=TicketStatus.NEW),
+            make_ticket("t-done", status=TicketStatus.CLOSED, assignee_id="a-3"),
+        ]
+        seed(store, *tickets)
+        with store.unit_of_work() as uow:
+            counts = _nonzero(uow.tickets.open_counts_by_assignee())
+        assert counts == {"a-1": len(OPEN_STATUSES), "a-2": 1}
+
+    def test_open_counts_follow_committed_updates(self, store: Store) -> None:
+        first = make_ticket("t-1", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+        second = make_ticket("t-2", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+        seed(store, first, second)
+
+        def write(uow: UnitOfWork) -> None:
+            uow.tickets.update(next_version(first, assignee_id="a-2"))
+            uow.tickets.update(next_version(second, status=TicketStatus.RESOLVED))
+
+        _committed(store, write, DEFAULT_TENANT)
+        with store.unit_of_work() as uow:
+            assert _nonzero(uow.tickets.open_counts_by_assignee()) == {"a-2": 1}
+
+    def test_events_of_a_ticket_ordered_by_seq(self, store: Store) -> None:
+        third, first, second = make_event("t-1", 3), make_event("t-1", 1), make_event("t-1", 2)
+        seed(store, third)
+        seed(store, first, second)
+        seed(store, make_event("t-2", 1))
+        with store.unit_of_work() as uow:
+            assert uow.events.for_ticket("t-1") == [first, second, third]
+
+    def test_events_between_is_half_open(self, store: Store) -> None:
+        start, end = T0, T0 + timedelta(hours=1)
+        before = make_event("t-1", 1, at=start - timedelta(microseconds=1))
+        at_start = make_event("t-1", 2, at=start)
+        inside = make_event("t-1", 3, at=end - timedelta(microseconds=1))
+        at_end = make_event("t-1", 4, at=end)
+        seed(store, before, at_start, inside, at_end)
+        with store.unit_of_work() as uow:
+            assert list(uow.events.between(start, end)) == [at_start, inside]
+
+    def test_events_between_ordered_by_at_ticket_and_seq(self, store: Store) -> None:
+        at = T0 + timedelta(minutes=5)
+        later = make_event("t-a", 1, at=at + timedelta(seconds=1))
+        b2, b1 = make_event("t-b", 2, at=at), make_event("t-b", 1, at=at)
+        a3 = make_event("t-a", 3, at=at)
+        c1 = make_event("t-c", 1, at=at - timedelta(seconds=1))
+        seed(store, later, b2, a3)
+        seed(store, b1, c1)
+        with store.unit_of_work() as uow:
+            found = list(uow.events.between(T0, T0 + timedelta(hours=1)))
+        assert found == [c1, a3, b1, b2, later]
+
+    def test_events_between_compares_instants_across_offsets(self, store: Store) -> None:
+        shanghai, new_york = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
+        first = make_event("t-1", 1, at=datetime(2024, 3, 4, 17, 0, tzinfo=shanghai))
+        second = make_event("t-2", 1, at=datetime(2024, 3, 4, 9, 30, tzinfo=UTC))
+        third = make_event("t-3", 1, at=datetime(2024, 3, 4, 5, 0, tzinfo=new_york))
+        seed(store, third, second, first)
+        start = datetime(2024, 3, 4, 17, 0, tzinfo=shanghai)
+        end = datetime(2024, 3, 4, 5, 0, tzinfo=new_york)
+        with store.unit_of_work() as uow:
+            assert list(uow.events.between(start, end)) == [first, second]
+            whole_day = uow.events.between(T0 - timedelta(hours=9), T0 + timedelta(hours=9))
+            assert list(whole_day) == [first, second, third]
+
+    def test_messages_listed_in_the_order_added(self, store: Store) -> None:
+        late = make_message("m-b", created_at=T0 + timedelta(hours=1))
+        early = make_message("m-a", created_at=T0)
+        later_unit = make_message("m-0", created_at=T0 - timedelta(hours=1))
+        seed(store, late, early, make_message("m-other", "t-2"))
+        seed(store, later_unit)
+        with store.unit_of_work() as uow:
+            assert uow.messages.for_ticket("t-1") == [late, early, later_unit]
+
+    # Round trips
+
+    @pytest.mark.parametrize("zone", _ZONES, ids=str)
+    def test_datetimes_keep_their_instant(self, store: Store, zone: Any) -> None:
+        moment = datetime(2024, 7, 1, 23, 59, 59, 123456, tzinfo=zone)
+        ticket = make_ticket(
+            "t-1",
+            created_at=moment,
+            updated_at=moment + timedelta(microseconds=1),
+            resolved_at=moment + timedelta(days=200),
+        )
+        customer = make_customer("c-1", first_purchase_at=moment)
+        event = make_event("t-1", 1, at=moment)
+        message = make_message("m-1", "t-1", created_at=moment)
+        seed(store, ticket, customer, event, message)
+        with store.unit_of_work() as uow:
+            got = uow.tickets.get("t-1")
+            got_customer = uow.customers.get("c-1")
+            (got_event,) = uow.events.for_ticket("t-1")
+            (got_message,) = uow.messages.for_ticket("t-1")
+        assert _instant(got.created_at) == _instant(moment)
+        assert _instant(got.updated_at) == _instant(moment) + timedelta(microseconds=1)
+        assert got.resolved_at is not None
+        assert _instant(got.resolved_at) == _instant(moment + timedelta(days=200))
+        assert got_customer.first_purchase_at is not None
+        assert _instant(got_customer.first_purchase_at) == _instant(moment)
+        assert _instant(got_event.at) == _instant(moment)
+        assert _instant(got_message.created_at) == _instant(moment)
+
+    def test_ambiguous_local_time_keeps_its_instant(self, store: Store) -> None:
+        """01:30 on the night New York leaves DST happens twice; ``fold`` picks the second."""
+        new_york = ZoneInfo("America/New_York")
+        first = datetime(2024, 11, 3, 1, 30, tzinfo=new_york)
+        second = datetime(2024, 11, 3, 1, 30, fold=1, tzinfo=new_york)
+        seed(store, make_ticket("t-1", created_at=first), make_ticket("t-2", created_at=second))
+        with store.unit_of_work() as uow:
+            got = {t.id: _instant(t.created_at) for t in uow.tickets.list()}
+        assert got == {"t-1": _instant(first), "t-2": _instant(second)}
+        assert got["t-2"] - got["t-1"] == timedelta(hours=1)
+
+    @pytest.mark.parametrize("name", sorted(TRICKY_TEXTS))
+    def test_text_round_trips_verbatim(self, store: Store, name: str) -> None:
+        text = TRICKY_TEXTS[name]
+        ticket = make_ticket("t-1", subject=text, body=text, resolution=text)
+        customer = make_customer("c-1", name=text)
+        message = make_message("m-1", "t-1", body=text)
+        event = make_event("t-1", 1, data={"comment": text, text: [text]})
+        seed(store, ticket, customer, message, event)
+        with store.unit_of_work() as uow:
+            got = uow.tickets.get("t-1")
+            assert (got.subject, got.body, got.resolution) == (text, text, text)
+            assert uow.customers.get("c-1").name == text
+            assert uow.messages.for_ticket("t-1")[0].body == text
+            assert uow.events.for_ticket("t-1")[0].data == {"comment": text, text: [text]}
+
+    def test_longest_body_round_trips(self, store: Store) -> None:
+        body = ("工单正文🙂" * (MAX_BODY_CHARS // 5 + 1))[:MAX_BODY_CHARS]
+        seed(store, make_ticket("t-1", body=body), make_message("m-1", "t-1", body=body))
+        with store.unit_of_work() as uow:
+            assert uow.tickets.get("t-1").body == body
+            assert uow.messages.for_ticket("t-1")[0].body == body
+
+    def test_injection_looking_ids_are_plain_ids(self, store: Store) -> None:
+        sneaky = make_ticket("t' OR '1'='1", external_id="x'); DROP TABLE tickets;--")
+        plain = make_ticket("t-1", external_id="x-1")
+        seed(store, sneaky, plain)
+        with store.unit_of_work() as uow:
+            assert uow.tickets.get("t' OR '1'='1") == sneaky
+            assert uow.tickets.find_by_external_id(Channel.EMAIL, sneaky.external_id or "") == (
+                sneaky
+            )
+            assert uow.tickets.find_by_external_id(Channel.EMAIL, "' OR '1'='1") is None
+            assert uow.tickets.list(customer_id="' OR '1'='1") == []
+            assert [t.id for t in uow.tickets.list()] == ["t' OR '1'='1", "t-1"]
+
+    def test_like_wildcards_in_ids_match_only_themselves(self, store: Store) -> None:
+        seed(store, make_ticket("t_1"), make_ticket("tx1"), make_ticket("t%"))
+        with store.unit_of_work() as uow:
+            assert uow.tickets.get("t_1").id == "t_1"
+            assert uow.tickets.get("t%").id == "t%"
+            with pytest.raises(TicketNotFound):
+                uow.tickets.get("t%1")
+
+    def test_ids_are_case_sensitive(self, store: Store) -> None:
+        lower, upper = make_customer("acme"), make_customer("ACME", name="Upper")
+        seed(store, lower, upper)
+        with store.unit_of_work() as uow:
+            assert uow.customers.get("acme") == lower
+            assert uow.customers.get("ACME") == upper
+
+    def test_non_ascii_ids_round_trip(self, store: Store) -> None:
+        customer = make_customer("客户-张三")
+        ticket = make_ticket("工单-1", customer_id="客户-张三", assignee_id="坐席-1")
+        seed(store, customer, ticket, make_event("工单-1", 1), make_message("消息-1", "工单-1"))
+        with store.unit_of_work() as uow:
+            assert uow.customers.get("客户-张三") == customer
+            assert uow.tickets.list(customer_id="客户-张三") == [ticket]
+            assert [e.id for e in uow.events.for_ticket("工单-1")] == ["工单-1#1"]
+            assert [m.id for m in uow.messages.for_ticket("工单-1")] == ["消息-1"]
+
+    def test_decimal_spend_is_exact(self, store: Store) -> None:
+        customer = make_customer("c-1", total_spend=Decimal("98765432109876.01"))
+        seed(store, customer)
+        got = _get(store, "customer", "c-1")
+        assert got.total_spend == Decimal("98765432109876.01")
+
+    # Persistence across store instances (only with a ``reopen_store`` fixture)
+
+    def test_committed_data_survives_reopening(
+        self, store: Store, reopen_store: Callable[[], Store] | None
+    ) -> None:
+        if reopen_store is None:
+            pytest.skip("no reopen_store fixture: the store keeps nothing between instances")
+        records = _sample_tenant()
+        seed(store, *records, tenant_id=TENANT_A)
+        with store.unit_of_work(TENANT_A) as uow:
+            before = _everything(uow, ["t-1", "t-2"])
+        with _opened(reopen_store) as again, again.unit_of_work(TENANT_A) as uow:
+            assert _everything(uow, ["t-1", "t-2"]) == before
+            assert uow.tickets.get("t-1") == records[0]
+
+    def test_uncommitted_data_does_not_survive_reopening(
+        self, store: Store, reopen_store: Callable[[], Store] | None
+    ) -> None:
+        if reopen_store is None:
+            pytest.skip("no reopen_store fixture: the store keeps nothing between instances")
+        with store.unit_of_work() as uow:
+            for record in _sample_tenant():
+                _add(uow, record)
+        with _opened(reopen_store) as again, again.unit_of_work() as uow:
+            assert _everything(uow, ["t-1", "t-2"]) == _everything_empty(["t-1", "t-2"])
+
+    def test_versions_are_checked_across_store_instances(
+        self, store: Store, reopen_store: Callable[[], Store] | None
+    ) -> None:
+        if reopen_store is None:
+            pytest.skip("no reopen_store fixture: the store keeps nothing between instances")
+        v1 = make_ticket("t-1")
+        seed(store, v1)
+        with _opened(reopen_store) as again:
+            _committed(
+                again, lambda uow: uow.tickets.update(next_version(v1, subject="x")), "default"
+            )
+        stale = next_version(v1, subject="stale")
+        _refused(store, lambda uow: uow.tickets.update(stale), ConcurrencyConflict)
+        assert _get(store, "ticket", "t-1") == next_version(v1, subject="x")
+
+
+def _everything_empty(ticket_ids: Sequence[str], **present: Any) -> dict[str, Any]:
+    """The shape :func:`_everything` returns for an empty tenant, with ``present`` filled in."""
+    empty: dict[str, Any] = {
+        "tickets": [],
+        "customers": [],
+        "agents": [],
+        "teams": [],
+        "open_counts": {},
+        "events": {t: [] for t in ticket_ids},
+        "messages": {t: [] for t in ticket_ids},
+        "between": [],
+    }
+    for key, value in present.items():
+        if isinstance(value, dict) and key in ("events", "messages"):
+            empty[key] = empty[key] | value
+        else:
+            empty[key] = value
+    return empty
+
+
+def _sample_tenant() -> list[Record]:
+    """One of everything, with a first ticket that has events and messages."""
+    first = make_ticket("t-1", external_id="x-1", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+    return [
+        first,
+        make_ticket("t-2", created_at=T0 + timedelta(hours=1)),
+        make_customer("c-1", total_spend=Decimal("10.50")),
+        make_agent("a-1", skills=("billing",)),
+        make_team("team-1", lead_id="a-1"),
+        make_event("t-1", 1, data={"ticket": {"id": "t-1"}}),
+        make_event("t-1", 2, type="ticket.assigned", data={"changes": {"assignee_id": "a-1"}}),
+        make_message("m-1", "t-1", body=TRICKY_TEXTS["mixed"]),
+    ]
+
+
+@contextmanager
+def _opened(factory: Callable[[], Store]) -> Iterator[Store]:
+    """A store from ``factory``, closed when the ``with`` block ends."""
+    opened = factory()
+    try:
+        yield opened
+    finally:
+        opened.close()
