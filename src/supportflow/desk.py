@@ -58,6 +58,10 @@ __all__ = ["DeskSettings", "DueJobsReport", "SupportDesk"]
 
 SYSTEM_ACTOR = "system"
 _M = TypeVar("_M", bound=BaseModel)
+# Every optional Ticket field at its default: intake fills the rest from checked input.
+_TICKET_DEFAULTS: dict[str, Any] = {
+    name: field.default for name, field in Ticket.model_fields.items() if not field.is_required()
+}
 
 
 class DeskSettings(SupportflowModel):
@@ -323,7 +327,16 @@ class SupportDesk:
             if fields["team_id"] is not None:
                 uow.teams.get(fields["team_id"])
             given = {k: v for k, v in fields.items() if v is not None}
-            draft = Ticket(id=self._new_id(), created_at=created_at, updated_at=created_at, **given)
+            draft = assemble(
+                Ticket,
+                {
+                    **_TICKET_DEFAULTS,
+                    **given,
+                    "id": self._new_id(),
+                    "created_at": created_at,
+                    "updated_at": created_at,
+                },
+            )
             ticket = self._classified(draft, given)
             uow.tickets.add(ticket)
             uow.events.append((self._created_event(ticket),))

@@ -34,6 +34,12 @@ from .protocols import DEFAULT_TENANT, OPEN_STATUSES
 __all__ = ["MemoryStore", "MemoryUnitOfWork"]
 
 
+class _Part(Protocol):
+    def check(self) -> None: ...
+
+    def apply(self) -> None: ...
+
+
 class _Versioned(Protocol):
     @property
     def id(self) -> str: ...
@@ -79,9 +85,13 @@ class _TenantData:
 
 
 class _Repo(Generic[E]):
-    """Staged adds and updates of one kind of versioned entity over its committed dict."""
+    """Staged adds and updates of one kind of versioned entity over its committed dict.
 
-    __slots__ = ("_added", "_committed", "_expected", "_kind", "_not_found", "_staged")
+    ``_base`` maps each staged id to the stored version the write was based on, 0 for an
+    add; ``check`` compares them with what is committed when the unit commits.
+    """
+
+    __slots__ = ("_base", "_committed", "_kind", "_not_found", "_staged")
 
     def __init__(
         self, kind: str, committed: dict[str, E], not_found: Callable[[str], NotFound]
@@ -90,8 +100,7 @@ class _Repo(Generic[E]):
         self._committed = committed
         self._not_found = not_found
         self._staged: dict[str, E] = {}
-        self._added: set[str] = set()
-        self._expected: dict[str, int] = {}
+        self._base: dict[str, int] = {}
 
     def get(self, object_id: str) -> E:
         found = self._staged.get(object_id)
@@ -106,15 +115,15 @@ class _Repo(Generic[E]):
         if object_id in self._staged or object_id in self._committed:
             raise DuplicateEntity(self._kind, object_id)
         self._staged[object_id] = obj
-        self._added.add(object_id)
+        self._base[object_id] = 0
 
     def update(self, obj: E) -> None:
         object_id = obj.id
         current = self.get(object_id)
         if obj.version != current.version + 1:
             raise ConcurrencyConflict(self._kind, object_id, obj.version - 1, current.version)
-        if object_id not in self._added and object_id not in self._expected:
-            self._expected[object_id] = current.version
+        if object_id not in self._base:
+            self._base[object_id] = current.version
         self._staged[object_id] = obj
 
     def list(self) -> list[E]:
@@ -123,14 +132,14 @@ class _Repo(Generic[E]):
 
     def check(self) -> None:
         committed = self._committed
-        for object_id in self._added:
-            if object_id in committed:
-                raise DuplicateEntity(self._kind, object_id)
-        for object_id, version in self._expected.items():
+        for object_id, base in self._base.items():
             stored = committed.get(object_id)
-            actual = None if stored is None else stored.version
-            if actual != version:
-                raise ConcurrencyConflict(self._kind, object_id, version, actual)
+            if base == 0:
+                if stored is not None:
+                    raise DuplicateEntity(self._kind, object_id)
+            elif stored is None or stored.version != base:
+                actual = None if stored is None else stored.version
+                raise ConcurrencyConflict(self._kind, object_id, base, actual)
 
     def apply(self) -> None:
         self._committed.update(self._staged)
@@ -195,9 +204,13 @@ class _TicketRepo(_Repo[Ticket]):
     def check(self) -> None:
         super().check()
         external = self._data.external
-        for ticket_id in self._added:
+        for ticket_id, base in self._base.items():
             ticket = self._staged[ticket_id]
-            if ticket.external_id is not None and (ticket.channel, ticket.external_id) in external:
+            if (
+                base == 0
+                and ticket.external_id is not None
+                and (ticket.channel, ticket.external_id) in external
+            ):
                 raise DuplicateEntity("ticket", _external_key(ticket))
 
     def apply(self) -> None:
@@ -410,18 +423,17 @@ class MemoryUnitOfWork:
         store = self._store
         if store._closed:
             raise StorageError("the store is closed")
-        parts = [
-            part
-            for part in (
-                self._tickets,
-                self._customers,
-                self._agents,
-                self._teams,
-                self._events,
-                self._messages,
-            )
-            if part is not None
-        ]
+        parts: list[_Part] = []
+        for repo in (
+            self._tickets,
+            self._customers,
+            self._agents,
+            self._teams,
+            self._events,
+            self._messages,
+        ):
+            if repo is not None:
+                parts.append(repo)
         with store._lock:
             for part in parts:
                 part.check()
