@@ -35,6 +35,9 @@ from supportflow import (
 )
 from supportflow.testing import FixedClock
 
+# Detailed assertion messages from the shipped conformance suite (before anything imports it).
+pytest.register_assert_rewrite("supportflow.testing.conformance")
+
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 """A Monday morning; every fixture clock starts here."""
 

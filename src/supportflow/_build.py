@@ -18,6 +18,16 @@ __all__ = ["assemble", "evolve"]
 
 M = TypeVar("M", bound=BaseModel)
 _set = object.__setattr__
+_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+
+def _all_fields(cls: type[BaseModel]) -> set[str]:
+    # One shared set per class: models are frozen, so pydantic never adds to it in place
+    # (model_copy copies it first), and a stored model costs one object less to the GC.
+    fields = _ALL_FIELDS.get(cls)
+    if fields is None:
+        fields = _ALL_FIELDS[cls] = set(cls.model_fields)
+    return fields
 
 
 def evolve(model: M, update: Mapping[str, Any]) -> M:
@@ -27,7 +37,10 @@ def evolve(model: M, update: Mapping[str, Any]) -> M:
     values = model.__dict__.copy()
     values.update(update)
     _set(new, "__dict__", values)
-    _set(new, "__pydantic_fields_set__", model.__pydantic_fields_set__ | update.keys())
+    fields_set = model.__pydantic_fields_set__
+    if not fields_set.issuperset(update):
+        fields_set = fields_set | update.keys()
+    _set(new, "__pydantic_fields_set__", fields_set)
     _set(new, "__pydantic_extra__", None)
     _set(new, "__pydantic_private__", None)
     return new
@@ -37,7 +50,7 @@ def assemble(cls: type[M], values: dict[str, Any]) -> M:
     """A ``cls`` holding exactly ``values`` (every field must be given), unvalidated."""
     new = cls.__new__(cls)
     _set(new, "__dict__", values)
-    _set(new, "__pydantic_fields_set__", set(values))
+    _set(new, "__pydantic_fields_set__", _all_fields(cls))
     _set(new, "__pydantic_extra__", None)
     _set(new, "__pydantic_private__", None)
     return new

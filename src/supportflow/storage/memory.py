@@ -16,11 +16,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, NoReturn, Protocol, TypeVar
 
 from ..errors import (
     AgentNotFound,
     ConcurrencyConflict,
+    ConflictError,
     CustomerNotFound,
     DuplicateEntity,
     NotFound,
@@ -91,7 +92,7 @@ class _Repo(Generic[E]):
     add; ``check`` compares them with what is committed when the unit commits.
     """
 
-    __slots__ = ("_base", "_committed", "_kind", "_not_found", "_staged")
+    __slots__ = ("_base", "_committed", "_kind", "_not_found", "_refused", "_staged")
 
     def __init__(
         self, kind: str, committed: dict[str, E], not_found: Callable[[str], NotFound]
@@ -101,6 +102,12 @@ class _Repo(Generic[E]):
         self._not_found = not_found
         self._staged: dict[str, E] = {}
         self._base: dict[str, int] = {}
+        self._refused: ConflictError | None = None
+
+    def _refuse(self, error: ConflictError) -> NoReturn:
+        # A write refused at the call poisons the unit: its commit must store nothing.
+        self._refused = error
+        raise error
 
     def get(self, object_id: str) -> E:
         found = self._staged.get(object_id)
@@ -113,7 +120,7 @@ class _Repo(Generic[E]):
     def add(self, obj: E) -> None:
         object_id = obj.id
         if object_id in self._staged or object_id in self._committed:
-            raise DuplicateEntity(self._kind, object_id)
+            self._refuse(DuplicateEntity(self._kind, object_id))
         self._staged[object_id] = obj
         self._base[object_id] = 0
 
@@ -121,7 +128,9 @@ class _Repo(Generic[E]):
         object_id = obj.id
         current = self.get(object_id)
         if obj.version != current.version + 1:
-            raise ConcurrencyConflict(self._kind, object_id, obj.version - 1, current.version)
+            self._refuse(
+                ConcurrencyConflict(self._kind, object_id, obj.version - 1, current.version)
+            )
         if object_id not in self._base:
             self._base[object_id] = current.version
         self._staged[object_id] = obj
@@ -131,6 +140,8 @@ class _Repo(Generic[E]):
         return sorted(merged.values(), key=lambda o: o.id)
 
     def check(self) -> None:
+        if self._refused is not None:
+            raise self._refused
         committed = self._committed
         for object_id, base in self._base.items():
             stored = committed.get(object_id)
@@ -170,7 +181,7 @@ class _TicketRepo(_Repo[Ticket]):
             ticket.external_id is not None
             and self.find_by_external_id(ticket.channel, ticket.external_id) is not None
         ):
-            raise DuplicateEntity("ticket", _external_key(ticket))
+            self._refuse(DuplicateEntity("ticket", _external_key(ticket)))
         super().add(ticket)
 
     def list(
@@ -232,13 +243,18 @@ class _TicketRepo(_Repo[Ticket]):
 
 
 class _EventLog:
-    __slots__ = ("_data", "_ids", "_keys", "_staged")
+    __slots__ = ("_data", "_ids", "_keys", "_refused", "_staged")
 
     def __init__(self, data: _TenantData) -> None:
         self._data = data
         self._staged: list[TicketEvent] = []
         self._ids: set[str] = set()
         self._keys: set[tuple[str, int]] = set()
+        self._refused: ConflictError | None = None
+
+    def _refuse(self, error: ConflictError) -> NoReturn:
+        self._refused = error
+        raise error
 
     def append(self, events: Sequence[TicketEvent]) -> None:
         data = self._data
@@ -247,9 +263,9 @@ class _EventLog:
         for event in events:
             key = (event.ticket_id, event.seq)
             if event.id in ids or event.id in self._ids or event.id in data.event_ids:
-                raise DuplicateEntity("event", event.id)
+                self._refuse(DuplicateEntity("event", event.id))
             if key in keys or key in self._keys or key in data.event_keys:
-                raise DuplicateEntity("event", f"{event.ticket_id}#{event.seq}")
+                self._refuse(DuplicateEntity("event", f"{event.ticket_id}#{event.seq}"))
             ids.add(event.id)
             keys.add(key)
         self._staged.extend(events)
@@ -268,6 +284,8 @@ class _EventLog:
         return iter(found)
 
     def check(self) -> None:
+        if self._refused is not None:
+            raise self._refused
         data = self._data
         if not self._ids.isdisjoint(data.event_ids):
             raise DuplicateEntity("event", min(self._ids & data.event_ids))
@@ -290,16 +308,18 @@ class _EventLog:
 
 
 class _MessageRepo:
-    __slots__ = ("_data", "_ids", "_staged")
+    __slots__ = ("_data", "_ids", "_refused", "_staged")
 
     def __init__(self, data: _TenantData) -> None:
         self._data = data
         self._staged: list[Message] = []
         self._ids: set[str] = set()
+        self._refused: ConflictError | None = None
 
     def add(self, message: Message) -> None:
         if message.id in self._ids or message.id in self._data.message_ids:
-            raise DuplicateEntity("message", message.id)
+            self._refused = DuplicateEntity("message", message.id)
+            raise self._refused
         self._staged.append(message)
         self._ids.add(message.id)
 
@@ -309,6 +329,8 @@ class _MessageRepo:
         return found
 
     def check(self) -> None:
+        if self._refused is not None:
+            raise self._refused
         if not self._ids.isdisjoint(self._data.message_ids):
             raise DuplicateEntity("message", min(self._ids & self._data.message_ids))
 

@@ -1,12 +1,14 @@
 """The SQL schema as numbered migrations, and the dialect its SQL is written in.
 
 The schema is an ordered list of :class:`Migration` (``MIGRATIONS``); version 1 is the
-whole schema of this release. ``migrate(connection)`` runs at every store open: inside one
-write transaction it creates ``schema_migrations`` if needed, refuses a database recorded
-at a newer version than this code knows (:class:`~supportflow.errors.SchemaVersionError`,
-nothing changed), applies every missing migration in order and records each with the time
-it was applied. Two processes opening a new database at once are safe: the second waits
-for the first's transaction and then finds nothing left to apply.
+whole schema of this release. ``migrate(connection)`` runs at every store open. It refuses
+a database recorded at a newer version than this code knows
+(:class:`~supportflow.errors.SchemaVersionError`, nothing changed); a database already up
+to date is only read, so opening a store never waits for other writers. Otherwise, inside
+one write transaction, it creates ``schema_migrations`` if needed, applies every missing
+migration in order and records each with the time it was applied. Two processes opening a
+new database at once are safe: the second waits for the first's transaction and then
+finds nothing left to apply.
 
 Adding migration 2 in a later release, so hosts keep their data:
 
@@ -164,7 +166,7 @@ _V1: tuple[Step, ...] = (
     "CREATE UNIQUE INDEX tickets_external_id ON tickets (tenant_id, channel, external_id)"
     " WHERE external_id IS NOT NULL",
     "CREATE INDEX tickets_created ON tickets (tenant_id, created_at, id)",
-    "CREATE INDEX tickets_status ON tickets (tenant_id, status, assignee_id, created_at, id)",
+    "CREATE INDEX tickets_status ON tickets (tenant_id, status, assignee_id)",
     "CREATE INDEX tickets_customer ON tickets (tenant_id, customer_id, created_at, id)",
     _V1_ENTITY.format(table="customers"),
     _V1_ENTITY.format(table="agents"),
@@ -179,10 +181,10 @@ _V1: tuple[Step, ...] = (
         at {timestamp} NOT NULL,
         actor {key} NOT NULL,
         data {json} NOT NULL,
-        PRIMARY KEY (tenant_id, ticket_id, seq)
+        PRIMARY KEY (tenant_id, at, ticket_id, seq)
     ) {clustered}""",
+    "CREATE UNIQUE INDEX ticket_events_seq ON ticket_events (tenant_id, ticket_id, seq)",
     "CREATE UNIQUE INDEX ticket_events_id ON ticket_events (tenant_id, id)",
-    "CREATE INDEX ticket_events_at ON ticket_events (tenant_id, at, ticket_id, seq)",
     """
     CREATE TABLE messages (
         tenant_id {key} NOT NULL,
@@ -219,22 +221,28 @@ def migrate(
     """Bring the database up to the latest of ``migrations``; return the versions applied.
 
     ``connection`` must be in autocommit mode (``isolation_level=None``) with no
-    transaction open. Everything happens in one write transaction: on any error it rolls
-    back and raises :class:`~supportflow.errors.StorageError`; a database recorded at a
-    version above the latest known raises :class:`~supportflow.errors.SchemaVersionError`.
+    transaction open. A database that is up to date is only read; otherwise everything
+    happens in one write transaction: on any error it rolls back and raises
+    :class:`~supportflow.errors.StorageError`. A database recorded at a version above the
+    latest known raises :class:`~supportflow.errors.SchemaVersionError` and is not changed.
     """
     latest = migrations[-1].version if migrations else 0
+    wanted = {migration.version for migration in migrations}
+    try:
+        done = _recorded(connection)
+    except sqlite3.Error:
+        done = None
+    if done is not None:
+        _check_not_newer(done, latest)
+        if wanted <= done:
+            return []
     applied: list[int] = []
     try:
         connection.execute(dialect.begin_write)
         try:
             connection.execute(dialect.ddl(_CREATE_LOG))
-            done = {
-                int(row[0]) for row in connection.execute("SELECT version FROM schema_migrations")
-            }
-            found = max(done, default=0)
-            if found > latest:
-                raise SchemaVersionError(found, latest)
+            done = _recorded(connection)
+            _check_not_newer(done, latest)
             record = dialect.sql(
                 "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)"
             )
@@ -258,3 +266,13 @@ def migrate(
     except sqlite3.Error as exc:
         raise StorageError(f"cannot migrate the database schema: {exc}") from exc
     return applied
+
+
+def _recorded(connection: sqlite3.Connection) -> set[int]:
+    return {int(row[0]) for row in connection.execute("SELECT version FROM schema_migrations")}
+
+
+def _check_not_newer(done: set[int], latest: int) -> None:
+    found = max(done, default=0)
+    if found > latest:
+        raise SchemaVersionError(found, latest)

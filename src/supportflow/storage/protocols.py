@@ -18,7 +18,13 @@ The contract every implementation keeps:
   ``(channel, external_id)`` is already stored, raises
   :class:`~supportflow.errors.DuplicateEntity` (at the call or at ``commit()``).
 - **Order.** Listings are ordered as each method says, so two stores given the same
-  operations return the same results.
+  operations return the same results. Ids compare by code point, as Python compares
+  ``str`` (PostgreSQL needs ``COLLATE "C"``); datetimes compare as instants, whatever
+  their zone.
+- **Unknown ids.** ``get`` and ``update`` of an id not stored raise the kind's
+  :class:`~supportflow.errors.NotFound` subclass.
+- **Locking stores.** A store may refuse a second writing unit in the same thread at once
+  (with ``ConcurrencyConflict``) rather than wait for a lock the thread itself holds.
 - **Errors.** Only :class:`~supportflow.errors.SupportflowError` subclasses escape.
 """
 

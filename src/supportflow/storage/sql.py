@@ -79,9 +79,11 @@ def _aware(field: str, value: datetime) -> str:
 
 
 def _load(model: type[B], data: str, kind: str) -> B:
+    """The model in a row's ``data``; a row that no longer validates is a ``StorageError``
+    (the stored data is at fault, not the caller's input)."""
     try:
         return model.model_validate_json(data)
-    except ValidationError as exc:
+    except (ValidationError, ValidationFailed) as exc:
         raise StorageError(f"a stored {kind} is unreadable: {exc}") from exc
 
 

@@ -19,9 +19,14 @@ If your store keeps data between instances (a file, a database server), also ove
 ``reopen_store`` to return a function that opens another instance over the same data; the
 persistence tests are skipped without it.
 
-The suite opens two units of work of the same store at once, in one thread, as
-``storage.protocols`` allows. Importing this module requires pytest, a test dependency
-that supportflow itself does not install.
+Some tests open two units of work of one store at once, in one thread. Each unit reads
+before it writes, so a store that takes a write lock may refuse the second writer at once
+with ``ConcurrencyConflict`` instead of waiting for a lock the first cannot release.
+
+Importing this module requires pytest, a test dependency that supportflow itself does not
+install. For detailed assertion messages, call
+``pytest.register_assert_rewrite("supportflow.testing.conformance")`` in ``conftest.py``
+before anything imports it.
 
 The builders (:func:`make_ticket`, :func:`make_event`, ...) and :func:`seed` are public so
 a host's own tests can use them; every datetime they produce is timezone-aware.
@@ -30,7 +35,7 @@ a host's own tests can use them; every datetime they produce is timezone-aware.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
@@ -301,6 +306,51 @@ def _everything(uow: UnitOfWork, ticket_ids: Sequence[str]) -> dict[str, Any]:
 def _nonzero(counts: Any) -> dict[str, int]:
     """Open counts without zero entries (the protocol lets a store include or omit them)."""
     return {agent: n for agent, n in dict(counts).items() if n != 0}
+
+
+def _everything_empty(ticket_ids: Sequence[str], **present: Any) -> dict[str, Any]:
+    """The shape :func:`_everything` returns for an empty tenant, with ``present`` filled in."""
+    empty: dict[str, Any] = {
+        "tickets": [],
+        "customers": [],
+        "agents": [],
+        "teams": [],
+        "open_counts": {},
+        "events": {t: [] for t in ticket_ids},
+        "messages": {t: [] for t in ticket_ids},
+        "between": [],
+    }
+    for key, value in present.items():
+        if isinstance(value, dict) and key in ("events", "messages"):
+            empty[key] = empty[key] | value
+        else:
+            empty[key] = value
+    return empty
+
+
+def _sample_tenant() -> list[Record]:
+    """One of everything, with a first ticket that has events and messages."""
+    first = make_ticket("t-1", external_id="x-1", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+    return [
+        first,
+        make_ticket("t-2", created_at=T0 + timedelta(hours=1)),
+        make_customer("c-1", total_spend=Decimal("10.50")),
+        make_agent("a-1", skills=("billing",)),
+        make_team("team-1", lead_id="a-1"),
+        make_event("t-1", 1, data={"ticket": {"id": "t-1"}}),
+        make_event("t-1", 2, type="ticket.assigned", data={"changes": {"assignee_id": "a-1"}}),
+        make_message("m-1", "t-1", body=TRICKY_TEXTS["mixed"]),
+    ]
+
+
+@contextmanager
+def _opened(factory: Callable[[], Store]) -> Iterator[Store]:
+    """A store from ``factory``, closed when the ``with`` block ends."""
+    opened = factory()
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 class StoreContract:
@@ -661,6 +711,25 @@ class StoreContract:
             assert _everything(uow, ["t-1", "t-new"]) == _everything_empty(
                 ["t-1", "t-new"], tickets=[stored]
             )
+
+    def test_commit_after_a_caught_conflict_stores_nothing(self, store: Store) -> None:
+        """A stale update dooms its unit, even if the caller catches the conflict.
+
+        Nothing of the unit is stored, so ``commit()`` (which stores every write or raises)
+        must raise.
+        """
+        stored = make_ticket("t-1", version=2)
+        seed(store, stored)
+        stale = next_version(make_ticket("t-1", version=1), subject="stale")
+        with store.unit_of_work() as uow:
+            uow.customers.add(make_customer("c-new"))
+            uow.messages.add(make_message("m-new", "t-1"))
+            with suppress(ConcurrencyConflict):
+                uow.tickets.update(stale)
+            with pytest.raises(ConcurrencyConflict):
+                uow.commit()
+        with store.unit_of_work() as uow:
+            assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"], tickets=[stored])
 
     # Atomicity and visibility
 
@@ -1161,53 +1230,8 @@ class StoreContract:
         seed(store, v1)
         with _opened(reopen_store) as again:
             _committed(
-                again, lambda uow: uow.tickets.update(next_version(v1, subject="x")), "default"
+                again, lambda uow: uow.tickets.update(next_version(v1, subject="x")), DEFAULT_TENANT
             )
         stale = next_version(v1, subject="stale")
         _refused(store, lambda uow: uow.tickets.update(stale), ConcurrencyConflict)
         assert _get(store, "ticket", "t-1") == next_version(v1, subject="x")
-
-
-def _everything_empty(ticket_ids: Sequence[str], **present: Any) -> dict[str, Any]:
-    """The shape :func:`_everything` returns for an empty tenant, with ``present`` filled in."""
-    empty: dict[str, Any] = {
-        "tickets": [],
-        "customers": [],
-        "agents": [],
-        "teams": [],
-        "open_counts": {},
-        "events": {t: [] for t in ticket_ids},
-        "messages": {t: [] for t in ticket_ids},
-        "between": [],
-    }
-    for key, value in present.items():
-        if isinstance(value, dict) and key in ("events", "messages"):
-            empty[key] = empty[key] | value
-        else:
-            empty[key] = value
-    return empty
-
-
-def _sample_tenant() -> list[Record]:
-    """One of everything, with a first ticket that has events and messages."""
-    first = make_ticket("t-1", external_id="x-1", status=TicketStatus.ASSIGNED, assignee_id="a-1")
-    return [
-        first,
-        make_ticket("t-2", created_at=T0 + timedelta(hours=1)),
-        make_customer("c-1", total_spend=Decimal("10.50")),
-        make_agent("a-1", skills=("billing",)),
-        make_team("team-1", lead_id="a-1"),
-        make_event("t-1", 1, data={"ticket": {"id": "t-1"}}),
-        make_event("t-1", 2, type="ticket.assigned", data={"changes": {"assignee_id": "a-1"}}),
-        make_message("m-1", "t-1", body=TRICKY_TEXTS["mixed"]),
-    ]
-
-
-@contextmanager
-def _opened(factory: Callable[[], Store]) -> Iterator[Store]:
-    """A store from ``factory``, closed when the ``with`` block ends."""
-    opened = factory()
-    try:
-        yield opened
-    finally:
-        opened.close()

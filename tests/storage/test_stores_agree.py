@@ -1,0 +1,381 @@
+"""MemoryStore and SqliteStore, driven with the same random operations, give the same answers.
+
+Modelled on hypothesis's ``DatabaseComparison``: every rule runs on each store and the
+results (model equality) or exception types must match. After each step everything the open
+unit of work sees is compared; after each unit ends, everything committed in both tenants.
+
+The protocol lets a store refuse a conflicting write at the call or only at ``commit()``.
+When one store refuses at the call and another accepts, the accepting store must raise the
+same error at ``commit()``, which the machine checks at once. After any refusal the unit
+takes no further work.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from supportflow.errors import ConcurrencyConflict, DuplicateEntity, SupportflowError
+from supportflow.models import (
+    Agent,
+    AgentStatus,
+    AuthorKind,
+    Channel,
+    Customer,
+    CustomerTier,
+    Message,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+from supportflow.storage.memory import MemoryStore
+from supportflow.storage.sql import SqliteStore
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from supportflow.storage.protocols import Store, UnitOfWork
+
+Outcome = tuple[str, Any]
+
+T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
+TENANTS = ("acme", "globex")
+TICKET_IDS = ("t-1", "t-2", "T-1", "t-10")
+CUSTOMER_IDS = ("c-1", "c-2", "c-3")
+AGENT_IDS = ("a-1", "a-2", "a-3")
+MESSAGE_IDS = ("m-1", "m-2", "m-3", "m-4", "m-5")
+CHANNELS = (Channel.EMAIL, Channel.CHAT)
+EXTERNAL_IDS = ("x-1", "x-2")
+TEXTS = ("退款申请", "login failed 登录失败 🙏", "Robert'); DROP TABLE tickets;--", "plain")
+DEFERRABLE = (ConcurrencyConflict, DuplicateEntity)
+"""Errors a store may raise at the call or only at ``commit()``."""
+
+instants = st.builds(
+    lambda minutes, zone: (T0 + timedelta(minutes=minutes)).astimezone(zone),
+    st.sampled_from([0, 0, 5, 90, -30]),
+    st.sampled_from([UTC, ZoneInfo("Asia/Shanghai"), timezone(timedelta(hours=-3))]),
+)
+version_steps = st.sampled_from([1, 1, 1, 0, 2])
+"""How far ahead of the stored version an update's version is (1 is the only valid one)."""
+
+
+def event(ticket_id: str, seq: int, *, shared_id: bool, **fields: Any) -> TicketEvent:
+    """Event ``seq`` of a ticket; a ``shared_id`` collides with other events' ids."""
+    event_id = "e-shared" if shared_id else f"{ticket_id}#{seq}"
+    return TicketEvent(id=event_id, ticket_id=ticket_id, seq=seq, **fields)
+
+
+def outcome(call: Callable[[], Any]) -> Outcome:
+    """What a call returned, or the type of the supportflow error it raised."""
+    try:
+        return ("ok", call())
+    except SupportflowError as exc:
+        return ("error", type(exc))
+
+
+def snapshot(uow: UnitOfWork) -> dict[str, Any]:
+    """Everything a unit of work can see of its tenant."""
+    tickets = uow.tickets
+    return {
+        "tickets": tickets.list(),
+        "by_id": {t: outcome(partial(tickets.get, t)) for t in TICKET_IDS},
+        "by_external_id": {
+            (c, x): tickets.find_by_external_id(c, x) for c in CHANNELS for x in EXTERNAL_IDS
+        },
+        "open_counts": {a: n for a, n in tickets.open_counts_by_assignee().items() if n},
+        "customers": uow.customers.list(),
+        "agents": uow.agents.list(),
+        "events": {t: uow.events.for_ticket(t) for t in TICKET_IDS},
+        "messages": {t: uow.messages.for_ticket(t) for t in TICKET_IDS},
+        "timeline": list(uow.events.between(T0 - timedelta(days=1), T0 + timedelta(days=1))),
+    }
+
+
+class StoresAgree(RuleBasedStateMachine):
+    """One unit of work is always open on each store, in the same tenant."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stores: dict[str, Store] = {"memory": MemoryStore(), "sqlite": SqliteStore(":memory:")}
+        self.units: dict[str, UnitOfWork] = {}
+        self.tenant = TENANTS[0]
+
+    def agree(self, outcomes: dict[str, Any]) -> Any:
+        """The common value of ``outcomes``; fails naming each store's answer if they differ."""
+        first, *others = outcomes.values()
+        assert all(other == first for other in others), outcomes
+        return first
+
+    def on_each(self, call: Callable[[UnitOfWork], Any]) -> dict[str, Outcome]:
+        return {name: outcome(partial(call, uow)) for name, uow in self.units.items()}
+
+    def read(self, call: Callable[[UnitOfWork], Any]) -> Outcome:
+        result: Outcome = self.agree(self.on_each(call))
+        return result
+
+    def write(self, call: Callable[[UnitOfWork], Any]) -> None:
+        """Run a write on each store; a refusal ends the unit at once.
+
+        If every store refused, the unit is rolled back. If only some did, each other store
+        must raise the same error at ``commit()``.
+        """
+        outcomes = self.on_each(call)
+        refused = {name: result for name, (status, result) in outcomes.items() if status == "error"}
+        if not refused:
+            return
+        errors = set(refused.values())
+        assert len(errors) == 1, outcomes
+        (error,) = errors
+        if len(refused) < len(outcomes):
+            assert issubclass(error, DEFERRABLE), outcomes
+
+        def finish(name: str, uow: UnitOfWork) -> None:
+            if name in refused:
+                uow.rollback()
+            else:
+                assert outcome(uow.commit) == ("error", error), f"{name} accepted: {outcomes}"
+
+        self.end(finish, self.tenant)
+
+    def begin(self, tenant: str) -> None:
+        self.tenant = tenant
+        self.units = {name: store.unit_of_work(tenant) for name, store in self.stores.items()}
+        for uow in self.units.values():
+            uow.__enter__()
+
+    def end(self, finish: Callable[[str, UnitOfWork], None], next_tenant: str) -> None:
+        """Finish the open units, check every tenant's committed data agrees, begin anew."""
+        units, self.units = self.units, {}
+        try:
+            for name, uow in units.items():
+                finish(name, uow)
+        finally:
+            for uow in units.values():
+                uow.__exit__(None, None, None)
+        for tenant in TENANTS:
+            views = {}
+            for name, store in self.stores.items():
+                with store.unit_of_work(tenant) as uow:
+                    views[name] = snapshot(uow)
+            self.agree(views)
+        self.begin(next_tenant)
+
+    # Units of work
+
+    @initialize(tenant=st.sampled_from(TENANTS))
+    def start(self, tenant: str) -> None:
+        """Give both tenants a ticket and a customer to update, then open a unit."""
+        for owner in TENANTS:
+            ticket = Ticket(
+                id="t-1",
+                channel=Channel.EMAIL,
+                external_id="x-1",
+                customer_id="c-1",
+                subject=f"{owner}: 发票 invoice",
+                body="seeded",
+                status=TicketStatus.ASSIGNED,
+                assignee_id="a-1",
+                created_at=T0,
+                updated_at=T0,
+            )
+            for store in self.stores.values():
+                with store.unit_of_work(owner) as uow:
+                    uow.tickets.add(ticket)
+                    uow.customers.add(Customer(id="c-1", name=owner))
+                    uow.commit()
+        self.begin(tenant)
+
+    @rule(next_tenant=st.sampled_from(TENANTS))
+    def commit(self, next_tenant: str) -> None:
+        outcomes: dict[str, Outcome] = {}
+
+        def finish(name: str, uow: UnitOfWork) -> None:
+            outcomes[name] = outcome(uow.commit)
+
+        self.end(finish, next_tenant)
+        self.agree(outcomes)
+
+    @rule(how=st.sampled_from(["rollback", "leave", "raise"]), next_tenant=st.sampled_from(TENANTS))
+    def discard(self, how: str, next_tenant: str) -> None:
+        """End the unit without committing: ``rollback()``, or leave it quietly or by an error."""
+
+        def finish(_name: str, uow: UnitOfWork) -> None:
+            if how == "rollback":
+                uow.rollback()
+            elif how == "raise":
+                error = RuntimeError("the host failed mid-unit")
+                uow.__exit__(RuntimeError, error, error.__traceback__)
+
+        self.end(finish, next_tenant)
+
+    # Writes
+
+    @rule(
+        ticket_id=st.sampled_from(TICKET_IDS),
+        channel=st.sampled_from(CHANNELS),
+        external_id=st.none() | st.sampled_from(EXTERNAL_IDS),
+        customer_id=st.sampled_from(CUSTOMER_IDS),
+        status=st.sampled_from(TicketStatus),
+        assignee_id=st.none() | st.sampled_from(AGENT_IDS),
+        created_at=instants,
+        subject=st.sampled_from(TEXTS),
+    )
+    def add_ticket(
+        self,
+        ticket_id: str,
+        channel: Channel,
+        external_id: str | None,
+        customer_id: str,
+        status: TicketStatus,
+        assignee_id: str | None,
+        created_at: datetime,
+        subject: str,
+    ) -> None:
+        ticket = Ticket(
+            id=ticket_id,
+            channel=channel,
+            external_id=external_id,
+            customer_id=customer_id,
+            subject=subject,
+            body=subject * 2,
+            status=status,
+            assignee_id=assignee_id,
+            created_at=created_at,
+            updated_at=created_at,
+        )
+        self.write(lambda uow: uow.tickets.add(ticket))
+
+    @rule(
+        pick=st.integers(0, 7),
+        status=st.sampled_from(TicketStatus),
+        assignee_id=st.none() | st.sampled_from(AGENT_IDS),
+        step=version_steps,
+        at=instants,
+    )
+    def update_ticket(
+        self, pick: int, status: TicketStatus, assignee_id: str | None, step: int, at: datetime
+    ) -> None:
+        _, tickets = self.read(lambda uow: uow.tickets.list())
+        if not tickets:
+            return
+        current = tickets[pick % len(tickets)]
+        changed = current.model_copy(
+            update={
+                "status": status,
+                "assignee_id": assignee_id,
+                "updated_at": at,
+                "version": current.version + step,
+            }
+        )
+        self.write(lambda uow: uow.tickets.update(changed))
+
+    @rule(
+        customer_id=st.sampled_from(CUSTOMER_IDS),
+        name=st.sampled_from(TEXTS),
+        tier=st.sampled_from(CustomerTier),
+    )
+    def add_customer(self, customer_id: str, name: str, tier: CustomerTier) -> None:
+        customer = Customer(id=customer_id, name=name, tier=tier)
+        self.write(lambda uow: uow.customers.add(customer))
+
+    @rule(pick=st.integers(0, 7), step=version_steps)
+    def update_customer(self, pick: int, step: int) -> None:
+        _, customers = self.read(lambda uow: uow.customers.list())
+        if not customers:
+            return
+        current = customers[pick % len(customers)]
+        changed = current.model_copy(
+            update={"purchase_count": current.purchase_count + 1, "version": current.version + step}
+        )
+        self.write(lambda uow: uow.customers.update(changed))
+
+    @rule(
+        agent_id=st.sampled_from(AGENT_IDS),
+        capacity=st.integers(1, 20),
+        status=st.sampled_from(AgentStatus),
+    )
+    def add_agent(self, agent_id: str, capacity: int, status: AgentStatus) -> None:
+        agent = Agent(id=agent_id, name=f"Agent {agent_id}", capacity=capacity, status=status)
+        self.write(lambda uow: uow.agents.add(agent))
+
+    @rule(
+        events=st.lists(
+            st.builds(
+                event,
+                ticket_id=st.sampled_from(TICKET_IDS),
+                seq=st.integers(1, 4),
+                shared_id=st.integers(0, 7).map(lambda n: n == 0),
+                type=st.sampled_from(["ticket.created", "ticket.assigned"]),
+                at=instants,
+                actor=st.sampled_from(AGENT_IDS),
+                data=st.sampled_from([{}, {"changes": {"status": "assigned"}}, {"说明": "退款"}]),
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    def append_events(self, events: list[TicketEvent]) -> None:
+        self.write(lambda uow: uow.events.append(events))
+
+    @rule(
+        message_id=st.sampled_from(MESSAGE_IDS),
+        ticket_id=st.sampled_from(TICKET_IDS),
+        body=st.sampled_from(TEXTS),
+        created_at=instants,
+    )
+    def add_message(self, message_id: str, ticket_id: str, body: str, created_at: datetime) -> None:
+        message = Message(
+            id=message_id,
+            ticket_id=ticket_id,
+            author_kind=AuthorKind.CUSTOMER,
+            author_id="c-1",
+            body=body,
+            created_at=created_at,
+        )
+        self.write(lambda uow: uow.messages.add(message))
+
+    # Reads
+
+    @rule(
+        status=st.none() | st.sampled_from(TicketStatus),
+        assignee_id=st.none() | st.sampled_from(AGENT_IDS),
+        customer_id=st.none() | st.sampled_from(CUSTOMER_IDS),
+    )
+    def list_tickets(
+        self, status: TicketStatus | None, assignee_id: str | None, customer_id: str | None
+    ) -> None:
+        self.read(
+            lambda uow: uow.tickets.list(
+                status=status, assignee_id=assignee_id, customer_id=customer_id
+            )
+        )
+
+    @rule(start=instants, hours=st.sampled_from([0, 1, 2]))
+    def events_between(self, start: datetime, hours: int) -> None:
+        self.read(lambda uow: list(uow.events.between(start, start + timedelta(hours=hours))))
+
+    @invariant()
+    def units_see_the_same(self) -> None:
+        if self.units:
+            self.read(snapshot)
+
+    def teardown(self) -> None:
+        for uow in self.units.values():
+            uow.__exit__(None, None, None)
+        for store in self.stores.values():
+            store.close()
+
+
+StoresAgree.TestCase.settings = settings(
+    max_examples=50,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestStoresAgree = StoresAgree.TestCase
