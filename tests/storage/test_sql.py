@@ -265,6 +265,22 @@ def test_second_writer_that_already_read_is_refused_at_once(path: Path) -> None:
     store_b.close()
 
 
+def test_second_writing_unit_in_one_thread_is_refused_at_once(store: SqliteStore) -> None:
+    """Waiting could never end: the lock is held by a unit of this very thread."""
+    with store.unit_of_work() as first, store.unit_of_work() as second:
+        first.tickets.add(make_ticket("t-1"))
+        started = time.monotonic()
+        with pytest.raises(ConcurrencyConflict):
+            second.tickets.add(make_ticket("t-2"))
+        assert time.monotonic() - started < 1.0
+        first.commit()
+        second.rollback()
+        second.tickets.add(make_ticket("t-2"))
+        second.commit()
+    with store.unit_of_work() as uow:
+        assert [t.id for t in uow.tickets.list()] == ["t-1", "t-2"]
+
+
 def test_writer_on_a_snapshot_older_than_a_commit_is_refused(path: Path) -> None:
     store_a, store_b = SqliteStore(path), SqliteStore(path)
     seed(store_a, make_ticket("t-1"))

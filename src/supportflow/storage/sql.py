@@ -292,6 +292,7 @@ class _SqliteUnitOfWork:
         "_teams",
         "_tenant_id",
         "_tickets",
+        "_writer",
     )
 
     def __init__(self, store: SqliteStore, tenant_id: str) -> None:
@@ -301,6 +302,7 @@ class _SqliteUnitOfWork:
         self._conn: sqlite3.Connection | None = None
         self._state = _NEW
         self._failure: SupportflowError | None = None
+        self._writer: int | None = None
         self._tickets = _Tickets(self)
         self._customers = _Entities(self, self._sql.customers, Customer, CustomerNotFound)
         self._agents = _Entities(self, self._sql.agents, Agent, AgentNotFound)
@@ -362,6 +364,7 @@ class _SqliteUnitOfWork:
             return
         failure: sqlite3.Error | None = None
         if state == _IN_TX:
+            self._release_write_lock()
             try:
                 conn.execute("ROLLBACK")
             except sqlite3.Error as error:
@@ -379,6 +382,7 @@ class _SqliteUnitOfWork:
             except sqlite3.Error as exc:
                 raise self._fail(exc, "unit of work", self._tenant_id) from exc
             self._state = _IDLE
+            self._release_write_lock()
         elif self._failure is not None:
             raise self._failure
         elif self._state != _IDLE:
@@ -390,6 +394,7 @@ class _SqliteUnitOfWork:
         conn = self._conn
         if self._state == _IN_TX and conn is not None:
             self._state = _IDLE
+            self._release_write_lock()
             try:
                 conn.execute("ROLLBACK")
             except sqlite3.Error as exc:
@@ -443,6 +448,8 @@ class _SqliteUnitOfWork:
         other_key: tuple[str, str] | None = None,
     ) -> sqlite3.Cursor:
         conn = self._connection()
+        if self._writer is None:
+            self._claim_write_lock(kind, key)
         try:
             return conn.execute(sql, params)
         except sqlite3.Error as exc:
@@ -484,8 +491,35 @@ class _SqliteUnitOfWork:
         conn = self._conn
         if self._state == _IN_TX and conn is not None:
             self._state = _IDLE
+            self._release_write_lock()
             with suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
+
+    def _claim_write_lock(self, kind: str, key: str) -> None:
+        """Note that this unit now writes (SQLite's write lock is held until it ends); refuse
+        at once if another unit of this store in this thread holds it, which no wait can
+        release."""
+        thread = threading.get_ident()
+        writers = self._store._writers
+        holder = writers.get(thread)
+        if holder is not None and holder is not self:
+            conflict = ConcurrencyConflict(kind, key, None, None)
+            conflict.args = (
+                f"{kind} {key!r}: another unit of work of this store in this thread is "
+                "writing; commit or leave it before writing in a second one",
+            )
+            self._abort(conflict)
+            raise conflict
+        writers[thread] = self
+        self._writer = thread
+
+    def _release_write_lock(self) -> None:
+        thread = self._writer
+        if thread is not None:
+            self._writer = None
+            writers = self._store._writers
+            if writers.get(thread) is self:
+                del writers[thread]
 
 
 class _Tickets:
@@ -755,9 +789,9 @@ class SqliteStore:
     Writers are serialized by SQLite's one write lock, held from a unit's first write to
     its end. A unit whose first statement is a write waits up to ``busy_timeout_s`` for
     it; a unit that has already read is refused at once (waiting could not help: its
-    snapshot is stale once the other commits). Either refusal is ``ConcurrencyConflict``.
-    So two units open at once in one thread must not both write: the second waits for a
-    lock the first cannot release.
+    snapshot is stale once the other commits), and so is a second writing unit of the
+    same store in the same thread (the lock it waits for is its own thread's). Every
+    refusal is ``ConcurrencyConflict``.
 
     **":memory:"** keeps the same semantics in a private database in a temporary
     directory, with ``synchronous=OFF`` (nothing to keep across a crash), deleted at
@@ -786,6 +820,7 @@ class SqliteStore:
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._idle: deque[sqlite3.Connection] = deque()
+        self._writers: dict[int, _SqliteUnitOfWork] = {}
         self._closed = False
         self._synchronous = "NORMAL"
         self._file = self._path
