@@ -117,7 +117,7 @@ def test_replay_keeps_instants_from_a_zoned_clock(open_desk: Callable[..., Any])
 
 def _event(seq: int, type_: str, data: dict[str, object]) -> TicketEvent:
     return TicketEvent(
-        id=f"e-{seq}", ticket_id="t-1", seq=seq, type=type_, at=AT, actor="system", data=data
+        id=f"t-1#{seq}", ticket_id="t-1", seq=seq, type=type_, at=AT, actor="system", data=data
     )
 
 

@@ -66,7 +66,7 @@ def message_fields(**changes: Any) -> dict[str, Any]:
 
 def event_fields(**changes: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {
-        "id": "e-1",
+        "id": "t-1#1",
         "ticket_id": "t-1",
         "seq": 1,
         "type": "ticket.created",
@@ -362,6 +362,13 @@ def test_event_naive_time_is_refused() -> None:
 
 def test_event_empty_type_is_refused() -> None:
     assert refused_fields(TicketEvent, event_fields(type="")) == [("type",)]
+
+
+def test_event_id_is_its_stream_position() -> None:
+    """An event's id is "{ticket_id}#{seq}"; any other id is refused."""
+    assert TicketEvent.model_validate(event_fields(id="t-1#1")).id == "t-1#1"
+    assert refused_fields(TicketEvent, event_fields(id="e-1")) == [("model",)]
+    assert refused_fields(TicketEvent, event_fields(seq=2)) == [("model",)]
 
 
 def test_event_data_defaults_to_empty() -> None:

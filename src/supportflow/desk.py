@@ -47,6 +47,7 @@ from .models import (
     Ticket,
     TicketEvent,
     TicketStatus,
+    event_id,
 )
 from .routing.defaults import LanguageOnlyClassifier, LeastLoaded
 from .routing.protocols import AssignmentStrategy, Classifier
@@ -376,7 +377,7 @@ class SupportDesk:
         return assemble(
             TicketEvent,
             {
-                "id": self._new_id(),
+                "id": event_id(ticket.id, ticket.version),
                 "ticket_id": ticket.id,
                 "seq": ticket.version,
                 "type": EventType.CREATED.value,
@@ -876,7 +877,7 @@ class SupportDesk:
         event = assemble(
             TicketEvent,
             {
-                "id": self._new_id(),
+                "id": f"{ticket.id}#{version}",
                 "ticket_id": ticket.id,
                 "seq": version,
                 "type": event_type.value,

@@ -86,7 +86,7 @@ class ValidationFailed(SupportflowError, ValueError):
         found: list[tuple[str, str]] = []
         for err in exc.errors():
             loc = ".".join(str(part) for part in err.get("loc", ()))
-            field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "value")
+            field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "model")
             found.append((field, str(err.get("msg", "invalid"))))
         if not found:
             found.append((prefix or "value", str(exc)))

@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 
 from .errors import ValidationFailed
@@ -41,6 +42,7 @@ __all__ = [
     "Ticket",
     "TicketEvent",
     "TicketStatus",
+    "event_id",
     "json_schemas",
 ]
 
@@ -283,9 +285,11 @@ class Message(SupportflowModel):
 class TicketEvent(SupportflowModel):
     """One change to a ticket, appended with the ticket's new state in the same unit of work.
 
-    ``seq`` is the event's position in its ticket's stream (1, 2, ...). ``data["changes"]``
-    holds the ticket fields the event set, in JSON form, so the ticket can be replayed
-    from its events (``supportflow.events.replay``).
+    ``seq`` is the event's position in its ticket's stream (1, 2, ...) and the event's
+    identity: ``id`` is always ``event_id(ticket_id, seq)``, ``"{ticket_id}#{seq}"``, so a
+    store needs one unique key, not two. ``data["changes"]`` holds the ticket fields the
+    event set, in JSON form, so the ticket can be replayed from its events
+    (``supportflow.events.replay``).
     """
 
     id: Id
@@ -295,6 +299,17 @@ class TicketEvent(SupportflowModel):
     at: AwareDatetime
     actor: Id
     data: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _id_is_stream_position(self) -> Self:
+        if self.id != event_id(self.ticket_id, self.seq):
+            raise ValueError(f"id must be {event_id(self.ticket_id, self.seq)!r} (ticket_id#seq)")
+        return self
+
+
+def event_id(ticket_id: str, seq: int) -> str:
+    """The id of event ``seq`` of ``ticket_id``: ``"{ticket_id}#{seq}"``."""
+    return f"{ticket_id}#{seq}"
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:

@@ -65,10 +65,9 @@ version_steps = st.sampled_from([1, 1, 1, 0, 2])
 """How far ahead of the stored version an update's version is (1 is the only valid one)."""
 
 
-def event(ticket_id: str, seq: int, *, shared_id: bool, **fields: Any) -> TicketEvent:
-    """Event ``seq`` of a ticket; a ``shared_id`` collides with other events' ids."""
-    event_id = "e-shared" if shared_id else f"{ticket_id}#{seq}"
-    return TicketEvent(id=event_id, ticket_id=ticket_id, seq=seq, **fields)
+def event(ticket_id: str, seq: int, **fields: Any) -> TicketEvent:
+    """Event ``seq`` of a ticket (its id is its stream position)."""
+    return TicketEvent(id=f"{ticket_id}#{seq}", ticket_id=ticket_id, seq=seq, **fields)
 
 
 def outcome(call: Callable[[], Any]) -> Outcome:
@@ -310,7 +309,6 @@ class StoresAgree(RuleBasedStateMachine):
                 event,
                 ticket_id=st.sampled_from(TICKET_IDS),
                 seq=st.integers(1, 4),
-                shared_id=st.integers(0, 7).map(lambda n: n == 0),
                 type=st.sampled_from(["ticket.created", "ticket.assigned"]),
                 at=instants,
                 actor=st.sampled_from(AGENT_IDS),

@@ -58,7 +58,6 @@ class _TenantData:
     __slots__ = (
         "agents",
         "customers",
-        "event_ids",
         "event_keys",
         "events",
         "events_by_ticket",
@@ -79,7 +78,6 @@ class _TenantData:
         self.teams: dict[str, Team] = {}
         self.events: list[TicketEvent] = []
         self.events_by_ticket: dict[str, list[TicketEvent]] = {}
-        self.event_ids: set[str] = set()
         self.event_keys: set[tuple[str, int]] = set()
         self.messages: dict[str, list[Message]] = {}
         self.message_ids: set[str] = set()
@@ -243,12 +241,11 @@ class _TicketRepo(_Repo[Ticket]):
 
 
 class _EventLog:
-    __slots__ = ("_data", "_ids", "_keys", "_refused", "_staged")
+    __slots__ = ("_data", "_keys", "_refused", "_staged")
 
     def __init__(self, data: _TenantData) -> None:
         self._data = data
         self._staged: list[TicketEvent] = []
-        self._ids: set[str] = set()
         self._keys: set[tuple[str, int]] = set()
         self._refused: ConflictError | None = None
 
@@ -257,19 +254,14 @@ class _EventLog:
         raise error
 
     def append(self, events: Sequence[TicketEvent]) -> None:
-        data = self._data
-        ids: set[str] = set()
+        stored = self._data.event_keys
         keys: set[tuple[str, int]] = set()
         for event in events:
             key = (event.ticket_id, event.seq)
-            if event.id in ids or event.id in self._ids or event.id in data.event_ids:
+            if key in keys or key in self._keys or key in stored:
                 self._refuse(DuplicateEntity("event", event.id))
-            if key in keys or key in self._keys or key in data.event_keys:
-                self._refuse(DuplicateEntity("event", f"{event.ticket_id}#{event.seq}"))
-            ids.add(event.id)
             keys.add(key)
         self._staged.extend(events)
-        self._ids |= ids
         self._keys |= keys
 
     def for_ticket(self, ticket_id: str) -> list[TicketEvent]:
@@ -287,8 +279,6 @@ class _EventLog:
         if self._refused is not None:
             raise self._refused
         data = self._data
-        if not self._ids.isdisjoint(data.event_ids):
-            raise DuplicateEntity("event", min(self._ids & data.event_ids))
         if not self._keys.isdisjoint(data.event_keys):
             ticket_id, seq = min(self._keys & data.event_keys)
             raise DuplicateEntity("event", f"{ticket_id}#{seq}")
@@ -303,7 +293,6 @@ class _EventLog:
                 by_ticket[event.ticket_id] = [event]
             else:
                 stream.append(event)
-        data.event_ids |= self._ids
         data.event_keys |= self._keys
 
 

@@ -185,7 +185,6 @@ _V1: tuple[Step, ...] = (
         data {json} NOT NULL,
         PRIMARY KEY (tenant_id, ticket_id, seq)
     ) {clustered}""",
-    "CREATE UNIQUE INDEX ticket_events_id ON ticket_events (tenant_id, id)",
     "CREATE INDEX ticket_events_at ON ticket_events (tenant_id, at, ticket_id, seq)",
     """
     CREATE TABLE messages (
