@@ -141,7 +141,7 @@ def main() -> None:
     print(f"{label:<48}{sqlite:>10.0f} lifecycles/s  {sqlite / bare:5.1f}x")
     print(
         f"{'MemoryStore peak memory':<48}{per_100k:>10.0f} MiB per 100,000 tickets "
-        f"(measured on {args.memory_tickets}; each with 6 events and 3 messages)"
+        f"(measured on {args.memory_tickets}; each with 6 events and 2 messages)"
     )
     print(bar("desk_memory_vs_statemachine_ratio", memory / bare, ">=", 10))
     print(bar("desk_sqlite_lifecycles_per_s", sqlite, ">=", 1000))
