@@ -107,7 +107,8 @@ class SupportDesk:
         assignment: picks an agent when ``assign`` is given none (default: least loaded).
         sla_policy: computes deadlines for ``deadlines`` (default: none).
         settings: reopen window and auto-close delay.
-        new_id: makes ids for tickets, events and messages (default: random UUID hex).
+        new_id: makes ids for tickets and messages (default: 128 random bits in hex);
+            event ids are always ``"{ticket_id}#{seq}"``.
     """
 
     def __init__(
@@ -877,7 +878,7 @@ class SupportDesk:
         event = assemble(
             TicketEvent,
             {
-                "id": f"{ticket.id}#{version}",
+                "id": event_id(ticket.id, version),
                 "ticket_id": ticket.id,
                 "seq": version,
                 "type": event_type.value,
