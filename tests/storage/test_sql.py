@@ -29,6 +29,7 @@ from supportflow.errors import (
 from supportflow.models import Channel, Ticket, TicketStatus
 from supportflow.storage import SqliteStore
 from supportflow.storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, migrate
+from supportflow.storage.sql import _Parsed
 from supportflow.testing.conformance import (
     T0,
     TRICKY_TEXTS,
@@ -493,6 +494,68 @@ def test_tricky_text_is_stored_verbatim_in_rows_and_filters(
         assert uow.tickets.list(customer_id=ticket.customer_id) == [ticket]
         assert uow.tickets.find_by_external_id(Channel.EMAIL, text) == ticket
         assert uow.tickets.list(assignee_id="' OR '1'='1") == []
+
+
+def test_every_query_is_served_by_an_index(store: SqliteStore, path: Path) -> None:
+    """The schema keeps few indexes (each one costs every write a page); none may be
+    missing: no query scans a whole table, or a whole tenant when it filters further."""
+    sql = store._sql
+    queries = [q for q in vars(sql).values() if isinstance(q, str) and "SELECT" in q]
+    queries += sql.ticket_list.values()
+    for entity in (sql.customers, sql.agents, sql.teams):
+        queries += (entity.get, entity.version, entity.list)
+    with raw(path) as db:
+        for query in queries:
+            plan = db.execute(f"EXPLAIN QUERY PLAN {query}", ["x"] * query.count("?"))
+            steps = [row[3] for row in plan]
+            assert not any(step.startswith("SCAN") for step in steps), (query, steps)
+            if " AND " in query:
+                assert not any(step.endswith("(tenant_id=?)") for step in steps), (query, steps)
+
+
+# Reading back: JSON texts already validated are not validated again
+
+
+def test_a_row_rewritten_behind_the_store_reads_as_stored(store: SqliteStore, path: Path) -> None:
+    ticket, agent = make_ticket("t-1"), make_agent("a-1")
+    seed(store, ticket, agent)
+    assert stored_ticket(store, "t-1") == ticket
+    changed = next_version(ticket, subject="changed outside")
+    renamed = next_version(agent, name="Renamed")
+    with raw(path) as db:
+        db.execute("UPDATE tickets SET data = ?", (changed.model_dump_json(),))
+        db.execute("UPDATE agents SET data = ?", (renamed.model_dump_json(),))
+
+    assert stored_ticket(store, "t-1") == changed
+    with store.unit_of_work() as uow:
+        assert uow.agents.get("a-1") == renamed
+        assert uow.agents.list() == [renamed]
+
+
+def test_rolled_back_writes_are_not_read_back(store: SqliteStore) -> None:
+    ticket = make_ticket("t-1")
+    seed(store, ticket)
+    with store.unit_of_work() as uow:
+        uow.tickets.update(next_version(uow.tickets.get("t-1"), subject="discarded"))
+        uow.rollback()
+    assert stored_ticket(store, "t-1") == ticket
+
+
+def test_parsed_texts_are_equal_models_and_bounded() -> None:
+    parsed = _Parsed(Ticket, "ticket", limit=3)
+    tickets = [make_ticket(f"t-{n}") for n in range(5)]
+    texts = [t.model_dump_json() for t in tickets]
+
+    loaded = [parsed.load(text) for text in texts]
+    assert loaded == tickets
+    assert len(parsed._entries) <= 3
+    assert parsed.load(texts[-1]) is loaded[-1]
+
+    written = next_version(tickets[0], subject="written")
+    parsed.remember(written.model_dump_json(), written)
+    assert parsed.load(written.model_dump_json()) is written
+    with pytest.raises(StorageError):
+        parsed.load('{"id": 42}')
 
 
 # Only supportflow errors escape

@@ -27,16 +27,29 @@ A host that upgrades then runs migration 2 once, on its first open; if it fails,
 transaction rolls back and the database stays at version 1. A host that downgrades the
 library afterwards gets ``SchemaVersionError`` instead of a store that misreads its data.
 
-Portability: statements use standard SQL; type names and the one table option come from
-:class:`Dialect` fields (``{key}``, ``{text}``, ``{integer}``, ``{json}``, ``{timestamp}``,
-``{clustered}`` in the DDL), so a PostgreSQL dialect needs no rewrite of the schema.
+Portability: statements use standard SQL; type names come from :class:`Dialect` fields
+(``{key}``, ``{text}``, ``{integer}``, ``{json}``, ``{timestamp}`` in the DDL), and no table
+needs a storage option, so a PostgreSQL dialect needs no rewrite of the schema.
 
-Indexes are few and narrow on purpose: every index page a write touches is one more page
-the commit writes. ``tickets_status (tenant_id, status, assignee_id)`` alone serves the
-status filter, the assignee filter (queried as ``status IN (every status) AND assignee_id
-= ?``) and the open-ticket counts per assignee, so a status or assignee change rewrites
-one small index. The event log is clustered on ``(tenant_id, ticket_id, seq)``, which is
-also its uniqueness rule, so an append touches three b-trees, not four.
+Write cost shapes the schema: a commit writes every b-tree page its transaction changed
+(SQLite: one WAL frame each, synced again at the next checkpoint), so what matters is how
+many pages each insert or update touches:
+
+- **Rows go to rowid tables** (in PostgreSQL, heaps), so a new row lands on the table's
+  last page. Clustering a table on its key (SQLite ``WITHOUT ROWID``) was measured to cost
+  more, not less: ticket ids are random, so rows of several hundred bytes arrive all over
+  the tree and keep splitting full pages (each split rewrites three siblings and their
+  parent). The event log is keyed ``(tenant_id, ticket_id, seq)``, which is both its
+  uniqueness rule and the order of ``for_ticket``.
+- **Indexes are few, and end where their filter ends.** ``tickets_customer (tenant_id,
+  customer_id)`` and ``ticket_events_at (tenant_id, at)`` leave the order among equal keys
+  to the row id, so a new entry is appended at the end of its key's run instead of
+  landing at a random place by ticket id; the few rows a listing selects are sorted after
+  (``ORDER BY created_at, id`` and ``at, ticket_id, seq``). ``tickets_status (tenant_id,
+  status, assignee_id)`` alone serves the status filter, the assignee filter (queried as
+  ``status IN (every status) AND assignee_id = ?``) and the open-ticket counts per
+  assignee. The unfiltered ticket listing needs no index of its own: it reads every row of
+  the tenant anyway.
 """
 
 from __future__ import annotations
@@ -85,9 +98,6 @@ class Dialect:
     """Type of the ``data`` column holding a model's JSON."""
     timestamp: str
     """Type of indexed datetime columns, stored as UTC ISO-8601 text that sorts."""
-    clustered: str
-    """Table option storing rows in primary-key order (SQLite ``WITHOUT ROWID``; empty in
-    PostgreSQL), used for the append-heavy event log to save one b-tree per insert."""
     begin: str
     """Start a transaction that takes no lock until it reads or writes."""
     begin_write: str
@@ -107,7 +117,6 @@ class Dialect:
             integer=self.integer,
             json=self.json,
             timestamp=self.timestamp,
-            clustered=self.clustered,
         )
 
 
@@ -119,7 +128,6 @@ SQLITE = Dialect(
     integer="INTEGER",
     json="TEXT",
     timestamp="TEXT",
-    clustered="WITHOUT ROWID",
     begin="BEGIN",
     begin_write="BEGIN IMMEDIATE",
 )
@@ -167,9 +175,8 @@ _V1: tuple[Step, ...] = (
     )""",
     "CREATE UNIQUE INDEX tickets_external_id ON tickets (tenant_id, channel, external_id)"
     " WHERE external_id IS NOT NULL",
-    "CREATE INDEX tickets_created ON tickets (tenant_id, created_at, id)",
     "CREATE INDEX tickets_status ON tickets (tenant_id, status, assignee_id)",
-    "CREATE INDEX tickets_customer ON tickets (tenant_id, customer_id, created_at, id)",
+    "CREATE INDEX tickets_customer ON tickets (tenant_id, customer_id)",
     _V1_ENTITY.format(table="customers"),
     _V1_ENTITY.format(table="agents"),
     _V1_ENTITY.format(table="teams"),
@@ -184,8 +191,8 @@ _V1: tuple[Step, ...] = (
         actor {key} NOT NULL,
         data {json} NOT NULL,
         PRIMARY KEY (tenant_id, ticket_id, seq)
-    ) {clustered}""",
-    "CREATE INDEX ticket_events_at ON ticket_events (tenant_id, at, ticket_id, seq)",
+    )""",
+    "CREATE INDEX ticket_events_at ON ticket_events (tenant_id, at)",
     """
     CREATE TABLE messages (
         tenant_id {key} NOT NULL,

@@ -6,7 +6,10 @@
 queries filter or sort on are copied beside it, datetimes as fixed-width UTC ISO-8601 text
 so they sort as instants. The schema and its upgrades live in
 :mod:`supportflow.storage.migrations`; every statement is built once per store from the
-:class:`~supportflow.storage.migrations.Dialect`.
+:class:`~supportflow.storage.migrations.Dialect`. A ticket, customer, agent or team whose
+JSON the store has recently written or read is not validated again: the store keeps a
+bounded map from JSON text to model, so a read may return the very object written (as the
+memory store does) or one validated from the same text, equal either way.
 
 Concurrency is optimistic and left to the database: a unit of work is one deferred
 transaction (``BEGIN``; no lock until it writes), an update is
@@ -54,22 +57,37 @@ __all__ = ["SqliteStore"]
 
 M = TypeVar("M", Customer, Agent, Team)
 B = TypeVar("B", bound=BaseModel)
+F = TypeVar("F", Ticket, Customer, Agent, Team)
 
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
 _UNIQUE_ERRORS = frozenset({"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"})
 _FETCH_BATCH = 500
 _WAL_CHECKPOINT_PAGES = 10_000
+_PARSED_LIMIT = 1024
+"""Texts each :class:`_Parsed` keeps (per store and model: a few MiB for tickets)."""
 
 _NEW, _IDLE, _IN_TX, _DONE = range(4)
 """A unit of work's states: not entered, between transactions, in one, exited."""
 
 
+_last_utc: tuple[datetime | None, str] = (None, "")
+"""The last datetime :func:`_utc` converted and its text: one desk call stamps the ticket,
+its event and its message with the same ``now``. One tuple, so threads swap it whole."""
+
+
 def _utc(value: datetime) -> str:
     """Fixed-width UTC ISO-8601 text (``2024-05-01T09:30:00.000000+00:00``), which sorts."""
+    global _last_utc
+    last, text = _last_utc
+    if value is last:
+        return text
     if value.utcoffset():
-        value = value.astimezone(UTC)
-    return value.isoformat("T", "microseconds")
+        text = value.astimezone(UTC).isoformat("T", "microseconds")
+    else:
+        text = value.isoformat("T", "microseconds")
+    _last_utc = (value, text)
+    return text
 
 
 def _aware(field: str, value: datetime) -> str:
@@ -85,6 +103,46 @@ def _load(model: type[B], data: str, kind: str) -> B:
         return model.model_validate_json(data)
     except (ValidationError, ValidationFailed) as exc:
         raise StorageError(f"a stored {kind} is unreadable: {exc}") from exc
+
+
+class _Parsed(Generic[F]):
+    """The models read from (or written as) JSON texts, keyed by the text itself.
+
+    Frozen models whose fields are all immutable (tickets, customers, agents, teams) are
+    fully determined by their JSON, so a text seen before can be answered with the model
+    made from it then instead of being validated again: a ticket read right after it was
+    written, or an agent read on every call, costs a dict lookup. A write remembers the
+    model it was given, which dumps to that very text. At most ``limit`` texts are kept:
+    when full, all are forgotten at once (cheaper than ordering them, and what is in use
+    comes back at its next read).
+
+    Shared by every unit of work of a store, so by threads: each step is one dict
+    operation, atomic in CPython (and locked per dict in free-threaded builds), and a race
+    can at worst forget an entry, which costs one validation again, never a wrong answer.
+    """
+
+    __slots__ = ("_entries", "_kind", "_limit", "model")
+
+    def __init__(self, model: type[F], kind: str, limit: int = _PARSED_LIMIT) -> None:
+        self.model: type[F] = model
+        self._kind = kind
+        self._limit = limit
+        self._entries: dict[str, F] = {}
+
+    def load(self, data: str) -> F:
+        """The model in a row's ``data``; see :func:`_load` for a row that does not validate."""
+        found = self._entries.get(data)
+        if found is None:
+            found = _load(self.model, data, self._kind)
+            self.remember(data, found)
+        return found
+
+    def remember(self, data: str, obj: F) -> None:
+        """Note that ``obj`` is the model ``data`` holds."""
+        entries = self._entries
+        if len(entries) >= self._limit:
+            entries.clear()
+        entries[data] = obj
 
 
 def _translate(
@@ -132,7 +190,7 @@ def _update_columns(changed: int) -> list[str]:
     return [*flagged, *_ALWAYS_SET]
 
 
-def _update_params(old: Ticket | None, new: Ticket) -> tuple[int, list[Any]]:
+def _update_params(old: Ticket | None, new: Ticket, data: str) -> tuple[int, list[Any]]:
     """Which indexed groups differ from ``old`` (all when unknown), and the values to set.
 
     Setting an indexed column rewrites its index entries even when the value is the same,
@@ -160,7 +218,7 @@ def _update_params(old: Ticket | None, new: Ticket) -> tuple[int, list[Any]]:
         new.priority.value,
         _utc(new.updated_at),
         new.version,
-        new.model_dump_json(),
+        data,
     )
     return changed, params
 
@@ -303,12 +361,13 @@ class _SqliteUnitOfWork:
         self._state = _NEW
         self._failure: SupportflowError | None = None
         self._writer: int | None = None
-        self._tickets = _Tickets(self)
-        self._customers = _Entities(self, self._sql.customers, Customer, CustomerNotFound)
-        self._agents = _Entities(self, self._sql.agents, Agent, AgentNotFound)
-        self._teams = _Entities(self, self._sql.teams, Team, TeamNotFound)
-        self._events = _Events(self)
-        self._messages = _Messages(self)
+        # Repositories are made on first use: most units touch two or three of six.
+        self._tickets: _Tickets | None = None
+        self._customers: _Entities[Customer] | None = None
+        self._agents: _Entities[Agent] | None = None
+        self._teams: _Entities[Team] | None = None
+        self._events: _Events | None = None
+        self._messages: _Messages | None = None
 
     @property
     def tenant_id(self) -> str:
@@ -318,32 +377,54 @@ class _SqliteUnitOfWork:
     @property
     def tickets(self) -> _Tickets:
         """Tickets."""
-        return self._tickets
+        found = self._tickets
+        if found is None:
+            found = self._tickets = _Tickets(self)
+        return found
 
     @property
     def customers(self) -> _Entities[Customer]:
         """Customers."""
-        return self._customers
+        found = self._customers
+        if found is None:
+            store = self._store
+            found = _Entities(self, self._sql.customers, store._parsed_customers, CustomerNotFound)
+            self._customers = found
+        return found
 
     @property
     def agents(self) -> _Entities[Agent]:
         """Agents."""
-        return self._agents
+        found = self._agents
+        if found is None:
+            found = _Entities(self, self._sql.agents, self._store._parsed_agents, AgentNotFound)
+            self._agents = found
+        return found
 
     @property
     def teams(self) -> _Entities[Team]:
         """Teams."""
-        return self._teams
+        found = self._teams
+        if found is None:
+            found = _Entities(self, self._sql.teams, self._store._parsed_teams, TeamNotFound)
+            self._teams = found
+        return found
 
     @property
     def events(self) -> _Events:
         """The event log."""
-        return self._events
+        found = self._events
+        if found is None:
+            found = self._events = _Events(self)
+        return found
 
     @property
     def messages(self) -> _Messages:
         """Messages."""
-        return self._messages
+        found = self._messages
+        if found is None:
+            found = self._messages = _Messages(self)
+        return found
 
     def __enter__(self) -> _SqliteUnitOfWork:
         if self._state != _NEW:
@@ -414,7 +495,8 @@ class _SqliteUnitOfWork:
         except sqlite3.Error as exc:
             raise self._fail(exc, "unit of work", self._tenant_id) from exc
         self._state = _IN_TX
-        self._tickets.seen.clear()
+        if self._tickets is not None:
+            self._tickets.seen.clear()
         return conn
 
     def _one(self, sql: str, params: Sequence[Any], kind: str, key: str) -> Any:
@@ -526,19 +608,20 @@ class _Tickets:
     """Tickets; ``seen`` holds each ticket as read or written in the current transaction,
     so an update sets only the indexed columns that changed."""
 
-    __slots__ = ("_sql", "_tenant", "_uow", "seen")
+    __slots__ = ("_parsed", "_sql", "_tenant", "_uow", "seen")
 
     def __init__(self, uow: _SqliteUnitOfWork) -> None:
         self._uow = uow
         self._sql = uow._sql
         self._tenant = uow._tenant_id
+        self._parsed = uow._store._parsed_tickets
         self.seen: dict[str, Ticket] = {}
 
     def get(self, ticket_id: str) -> Ticket:
         row = self._uow._one(self._sql.ticket_get, (self._tenant, ticket_id), "ticket", ticket_id)
         if row is None:
             raise TicketNotFound(ticket_id)
-        ticket = _load(Ticket, row[0], "ticket")
+        ticket = self._parsed.load(row[0])
         self.seen[ticket.id] = ticket
         return ticket
 
@@ -551,11 +634,12 @@ class _Tickets:
         )
         if row is None:
             return None
-        ticket = _load(Ticket, row[0], "ticket")
+        ticket = self._parsed.load(row[0])
         self.seen[ticket.id] = ticket
         return ticket
 
     def add(self, ticket: Ticket) -> None:
+        data = ticket.model_dump_json()
         params = (
             self._tenant,
             ticket.id,
@@ -569,12 +653,14 @@ class _Tickets:
             _utc(ticket.created_at),
             _utc(ticket.updated_at),
             ticket.version,
-            ticket.model_dump_json(),
+            data,
         )
         self._uow._write(
             self._sql.ticket_insert, params, "ticket", ticket.id, None, _external_key(ticket)
         )
         self.seen[ticket.id] = ticket
+        if type(ticket) is Ticket:
+            self._parsed.remember(data, ticket)
 
     def update(self, ticket: Ticket) -> None:
         uow = self._uow
@@ -583,7 +669,8 @@ class _Tickets:
         old = self.seen.get(ticket.id)
         if old is not None and old.version != expected:
             old = None
-        changed, params = _update_params(old, ticket)
+        data = ticket.model_dump_json()
+        changed, params = _update_params(old, ticket, data)
         params += (self._tenant, ticket.id, expected)
         cursor = uow._write(
             self._sql.ticket_updates[changed],
@@ -598,6 +685,8 @@ class _Tickets:
                 "ticket", ticket.id, expected, self._sql.ticket_version, TicketNotFound
             )
         self.seen[ticket.id] = ticket
+        if type(ticket) is Ticket:
+            self._parsed.remember(data, ticket)
 
     def open_counts_by_assignee(self) -> Mapping[str, int]:
         params = (self._tenant, *self._sql.open_statuses)
@@ -623,21 +712,27 @@ class _Tickets:
             status is not None, assignee_id is not None, customer_id is not None
         ]
         rows = self._uow._all(sql, params, "ticket", "list")
-        return [_load(Ticket, row[0], "ticket") for row in rows]
+        load = self._parsed.load
+        return [load(row[0]) for row in rows]
 
 
 class _Entities(Generic[M]):
     """Customers, agents or teams: versioned JSON documents keyed by id."""
 
-    __slots__ = ("_kind", "_missing", "_model", "_sql", "_tenant", "_uow")
+    __slots__ = ("_kind", "_missing", "_model", "_parsed", "_sql", "_tenant", "_uow")
 
     def __init__(
-        self, uow: _SqliteUnitOfWork, sql: _EntitySql, model: type[M], missing: type[NotFound]
+        self,
+        uow: _SqliteUnitOfWork,
+        sql: _EntitySql,
+        parsed: _Parsed[M],
+        missing: type[NotFound],
     ) -> None:
         self._uow: _SqliteUnitOfWork = uow
         self._sql: _EntitySql = sql
         self._tenant = uow._tenant_id
-        self._model: type[M] = model
+        self._parsed: _Parsed[M] = parsed
+        self._model: type[M] = parsed.model
         self._kind = missing.kind
         self._missing = missing
 
@@ -645,22 +740,29 @@ class _Entities(Generic[M]):
         row = self._uow._one(self._sql.get, (self._tenant, object_id), self._kind, object_id)
         if row is None:
             raise self._missing(object_id)
-        return _load(self._model, row[0], self._kind)
+        return self._parsed.load(row[0])
 
     def add(self, obj: M) -> None:
-        params = (self._tenant, obj.id, obj.version, obj.model_dump_json())
+        data = obj.model_dump_json()
+        params = (self._tenant, obj.id, obj.version, data)
         self._uow._write(self._sql.insert, params, self._kind, obj.id)
+        if type(obj) is self._model:
+            self._parsed.remember(data, obj)
 
     def update(self, obj: M) -> None:
         expected = obj.version - 1
-        params = (obj.version, obj.model_dump_json(), self._tenant, obj.id, expected)
+        data = obj.model_dump_json()
+        params = (obj.version, data, self._tenant, obj.id, expected)
         cursor = self._uow._write(self._sql.update, params, self._kind, obj.id, expected)
         if cursor.rowcount != 1:
             raise self._uow._stale(self._kind, obj.id, expected, self._sql.version, self._missing)
+        if type(obj) is self._model:
+            self._parsed.remember(data, obj)
 
     def list(self) -> list[M]:
         rows = self._uow._all(self._sql.list, (self._tenant,), self._kind, "list")
-        return [_load(self._model, row[0], self._kind) for row in rows]
+        load = self._parsed.load
+        return [load(row[0]) for row in rows]
 
 
 class _Events:
@@ -817,6 +919,10 @@ class SqliteStore:
         self._path = os.fspath(path)
         self._timeout = float(busy_timeout_s)
         self._sql = _Statements(SQLITE)
+        self._parsed_tickets = _Parsed(Ticket, "ticket")
+        self._parsed_customers = _Parsed(Customer, "customer")
+        self._parsed_agents = _Parsed(Agent, "agent")
+        self._parsed_teams = _Parsed(Team, "team")
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._idle: deque[sqlite3.Connection] = deque()
