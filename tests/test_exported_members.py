@@ -19,6 +19,8 @@ PUBLIC_API = [
     "AssignmentFailed",
     "AssignmentStrategy",
     "AuthorKind",
+    "BusinessCalendar",
+    "CalendarSpec",
     "Channel",
     "Classification",
     "Classifier",
@@ -61,6 +63,7 @@ PUBLIC_API = [
     "UnitOfWork",
     "ValidationFailed",
     "__version__",
+    "china_calendar",
     "replay",
     "retry_on_conflict",
 ]

@@ -47,7 +47,7 @@ from .models import (
 )
 from .retry import retry_on_conflict
 from .routing import AssignmentStrategy, Classification, Classifier
-from .sla import Deadline, SlaPolicy
+from .sla import BusinessCalendar, CalendarSpec, Deadline, SlaPolicy, china_calendar
 from .storage import DEFAULT_TENANT, MemoryStore, SqliteStore, Store, UnitOfWork
 
 try:
@@ -64,6 +64,8 @@ __all__ = [
     "AssignmentFailed",
     "AssignmentStrategy",
     "AuthorKind",
+    "BusinessCalendar",
+    "CalendarSpec",
     "Channel",
     "Classification",
     "Classifier",
@@ -106,6 +108,7 @@ __all__ = [
     "UnitOfWork",
     "ValidationFailed",
     "__version__",
+    "china_calendar",
     "replay",
     "retry_on_conflict",
 ]

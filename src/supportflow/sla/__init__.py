@@ -1,5 +1,27 @@
 """SLA: business calendars, policies and clocks (the extension point and its default)."""
 
+from .calendar import (
+    BusinessCalendar,
+    CalendarSpec,
+    Holiday,
+    Hours,
+    OpenInterval,
+    Override,
+    WorkingDay,
+)
+from .china import china_calendar
 from .protocols import Deadline, NoSlaPolicy, SlaPolicy
 
-__all__ = ["Deadline", "NoSlaPolicy", "SlaPolicy"]
+__all__ = [
+    "BusinessCalendar",
+    "CalendarSpec",
+    "Deadline",
+    "Holiday",
+    "Hours",
+    "NoSlaPolicy",
+    "OpenInterval",
+    "Override",
+    "SlaPolicy",
+    "WorkingDay",
+    "china_calendar",
+]
