@@ -43,6 +43,7 @@ PUBLIC_API = [
     "Message",
     "NotFound",
     "NotPermitted",
+    "OptionalDependencyMissing",
     "Priority",
     "ReopenWindowExpired",
     "SchemaVersionError",

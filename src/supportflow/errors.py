@@ -17,6 +17,7 @@ unwrapped. Every refused call leaves storage as it was.
     │   └── ReopenWindowExpired
     ├── NotPermitted (PermissionError)          the actor may not do this
     ├── AssignmentFailed                        no agent can take the ticket
+    ├── OptionalDependencyMissing (ImportError) a feature needs an extra installed
     ├── ConflictError
     │   ├── ConcurrencyConflict                 a stale write (optimistic concurrency)
     │   └── DuplicateEntity                     an id that already exists
@@ -39,6 +40,7 @@ __all__ = [
     "InvalidTransition",
     "NotFound",
     "NotPermitted",
+    "OptionalDependencyMissing",
     "ReopenWindowExpired",
     "SchemaVersionError",
     "StorageError",
@@ -167,6 +169,15 @@ class AssignmentFailed(SupportflowError):
         self.ticket_id = ticket_id
         self.reason = reason
         super().__init__(f"ticket {ticket_id!r} could not be assigned: {reason}")
+
+
+class OptionalDependencyMissing(SupportflowError, ImportError):
+    """A feature needs an optional extra: ``pip install supportflow[<extra>]``."""
+
+    def __init__(self, extra: str, module: str) -> None:
+        self.extra = extra
+        self.module = module
+        super().__init__(f"this needs the {module!r} package: pip install 'supportflow[{extra}]'")
 
 
 class ConflictError(SupportflowError):

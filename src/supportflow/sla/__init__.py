@@ -10,6 +10,7 @@ from .calendar import (
     WorkingDay,
 )
 from .china import china_calendar
+from .holiday_package import holidays_from_package
 from .protocols import Deadline, NoSlaPolicy, SlaPolicy
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "SlaPolicy",
     "WorkingDay",
     "china_calendar",
+    "holidays_from_package",
 ]

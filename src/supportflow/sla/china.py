@@ -1,11 +1,10 @@
 """The mainland-China business calendar for 2025 and 2026, with official holidays as data.
 
-Source: the State Council General Office notices on the arrangement of public holidays
-(国务院办公厅关于2025年部分节假日安排的通知, published November 2024,
-https://www.gov.cn/gongbao/2024/issue_11726/202411/content_6989767.html; and the notice for
-2026, published November 2025,
-https://www.gov.cn/gongbao/2025/issue_12406/202511/content_7048922.html). Cross-checked
-against the ``holidays`` package (0.x, ``holidays.China``), which cites the same notices.
+Source: the State Council General Office notices on the arrangement of public holidays for
+2025 (国务院办公厅关于2025年部分节假日安排的通知, November 2024) and for 2026
+(国务院办公厅关于2026年部分节假日安排的通知, November 2025), published on gov.cn.
+Cross-checked day by day against the ``holidays`` package (0.109, ``holidays.China``), which
+cites the same notices; it lists the days off but not the make-up working days.
 
 Holidays list every day off, weekends included; make-up working days (调休上班) are
 weekend days worked on the regular weekday hours.
