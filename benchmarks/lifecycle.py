@@ -11,7 +11,10 @@ Bars (issue 2):
 Also reported: peak memory per 100,000 tickets stored in the memory store, measured in a
 child process as the growth of its maximum resident set size.
 
-Usage: python benchmarks/lifecycle.py [--tickets N] [--memory-tickets M]
+Each figure is the median of ``--repeat`` runs (default 3), interleaved so that a noisy
+moment on a shared machine hits every figure alike.
+
+Usage: python benchmarks/lifecycle.py [--tickets N] [--repeat R] [--memory-tickets M]
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import gc
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -83,6 +87,16 @@ def run_desk(desk: SupportDesk, tickets: int) -> float:
     return tickets / (time.perf_counter() - start)
 
 
+def sqlite_run(tickets: int) -> float:
+    """Lifecycles per second on a fresh SQLite file in a temporary folder."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = SqliteStore(Path(folder) / "bench.sqlite3")
+        try:
+            return run_desk(_desk(store), tickets)
+        finally:
+            store.close()
+
+
 def memory_child(tickets: int) -> None:
     """Child process: store ``tickets`` lifecycles in memory and print RSS growth."""
     gc.collect()
@@ -117,24 +131,28 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=20_000)
     parser.add_argument("--bare-tickets", type=int, default=5_000)
     parser.add_argument("--memory-tickets", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; median kept")
     parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)
         return
 
-    bare = bare_statemachine(args.bare_tickets)
-    memory = run_desk(_desk(MemoryStore()), args.tickets)
-    with tempfile.TemporaryDirectory() as folder:
-        store = SqliteStore(Path(folder) / "bench.sqlite3")
-        try:
-            sqlite = run_desk(_desk(store), args.tickets)
-        finally:
-            store.close()
+    runs: dict[str, list[float]] = {"bare": [], "memory": [], "sqlite": []}
+    for _ in range(args.repeat):  # interleaved, so a noisy moment hits every figure alike
+        runs["bare"].append(bare_statemachine(args.bare_tickets))
+        runs["memory"].append(run_desk(_desk(MemoryStore()), args.tickets))
+        runs["sqlite"].append(sqlite_run(args.tickets))
+    bare, memory, sqlite = (statistics.median(runs[k]) for k in ("bare", "memory", "sqlite"))
     peak = peak_memory_mib(args.memory_tickets) if args.memory_tickets else float("nan")
     per_100k = peak * 100_000 / args.memory_tickets if args.memory_tickets else float("nan")
 
-    print(f"lifecycle = intake, {', '.join(STEPS)}; {args.tickets} tickets; pid {os.getpid()}")
+    print(
+        f"lifecycle = intake, {', '.join(STEPS)}; {args.tickets} tickets per run; "
+        f"median of {args.repeat} interleaved runs; pid {os.getpid()}"
+    )
+    for name, rates in runs.items():
+        print(f"  {name:<8} runs: " + ", ".join(f"{r:.0f}" for r in rates) + " lifecycles/s")
     print(f"{'python-statemachine, one machine per ticket':<48}{bare:>10.0f} lifecycles/s")
     print(f"{'SupportDesk + MemoryStore':<48}{memory:>10.0f} lifecycles/s  {memory / bare:5.1f}x")
     label = "SupportDesk + SqliteStore (file, WAL)"
