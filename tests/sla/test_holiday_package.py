@@ -47,6 +47,12 @@ def test_unknown_country_names_the_field() -> None:
     assert caught.value.field == "country"
 
 
+def test_unknown_region_names_the_field() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        holidays_from_package("US", [2026], subdiv="ZZ")
+    assert caught.value.field == "subdiv"
+
+
 @pytest.mark.parametrize("years", [[], [0], ["2026"]])
 def test_bad_years_are_refused(years: list[object]) -> None:
     with pytest.raises(ValidationFailed) as caught:

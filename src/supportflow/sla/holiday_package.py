@@ -38,9 +38,11 @@ def holidays_from_package(
     wanted = sorted(set(years))
     if not wanted or not all(isinstance(y, int) and 1 <= y <= 9999 for y in wanted):
         raise ValidationFailed("years", "must be one or more years between 1 and 9999")
-    try:
-        table = package.country_holidays(country, subdiv=subdiv, years=wanted)
-    except NotImplementedError as exc:
-        field = "subdiv" if subdiv is not None and "ubdiv" in str(exc) else "country"
-        raise ValidationFailed(field, f"the holidays package does not know it: {exc}") from None
+    supported: dict[str, list[str]] = package.list_supported_countries()
+    if country not in supported:
+        raise ValidationFailed("country", f"the holidays package does not know {country!r}")
+    if subdiv is not None and subdiv not in supported[country]:
+        known = ", ".join(supported[country]) or "none"
+        raise ValidationFailed("subdiv", f"{country} has no region {subdiv!r}; known: {known}")
+    table = package.country_holidays(country, subdiv=subdiv, years=wanted)
     return tuple(Holiday(date=day, name=str(name)[:200]) for day, name in sorted(table.items()))
