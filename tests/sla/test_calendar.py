@@ -23,6 +23,12 @@ from supportflow.sla.calendar import (
     WorkingDay,
 )
 from supportflow.sla.china import CHINA_MAKEUP_WORKDAYS, china_calendar
+from supportflow.testing.strategies import (
+    DEFAULT_ZONES,
+    aware_datetimes,
+    business_durations,
+    calendars,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 NY = ZoneInfo("America/New_York")
@@ -402,92 +408,33 @@ def test_china_hours_are_configurable() -> None:
 
 # -- properties -----------------------------------------------------------------------
 
-QUARTERS = 96
-
-
-def _hhmm(quarters: int) -> str:
-    if quarters == QUARTERS:
-        return "24:00"
-    return f"{quarters % QUARTERS // 4:02d}:{quarters % 4 * 15:02d}"
-
-
-@st.composite
-def day_hours(draw: st.DrawFn) -> list[str]:
-    """0-3 non-overlapping intervals on a quarter-hour grid, the last maybe overnight."""
-    k = draw(st.integers(0, 3))
-    points = sorted(draw(st.sets(st.integers(0, QUARTERS), min_size=2 * k, max_size=2 * k)))
-    spans = [(points[2 * i], points[2 * i + 1]) for i in range(k)]
-    overnight = draw(st.booleans())
-    if spans and overnight:
-        start = spans[-1][0]
-        spans[-1] = (start, draw(st.integers(start + 1, points[0] + QUARTERS)))
-    return [f"{_hhmm(a)}-{_hhmm(b)}" for a, b in spans]
-
-
-DAYS = st.dates(date(2025, 1, 1), date(2025, 3, 31))
-
-
-@st.composite
-def calendars(draw: st.DrawFn, zones: tuple[str, ...] = ("UTC", "Asia/Shanghai")) -> dict[str, Any]:
-    dates = draw(st.lists(DAYS, max_size=6, unique=True))
-    split = draw(st.integers(0, len(dates)))
-    holidays = [
-        {"date": d.isoformat(), "closed": draw(st.just([]) | day_hours())} for d in dates[:split]
-    ]
-    working = [
-        {"date": d.isoformat(), "hours": draw(st.none() | day_hours())} for d in dates[split:]
-    ]
-    spec: dict[str, Any] = {
-        "timezone": draw(st.sampled_from(zones)),
-        "weekly": {day: draw(day_hours()) for day in WEEKDAYS},
-        "holidays": holidays,
-        "working_days": working,
-    }
-    if draw(st.booleans()):
-        spec["overrides"] = [
-            {"start": draw(DAYS).isoformat(), "weekly": {"wed": draw(day_hours())}}
-        ]
-    return spec
-
-
-STARTS = st.datetimes(datetime(2025, 1, 1), datetime(2025, 3, 31), timezones=st.just(UTC))
-MINUTES = st.integers(0, 3 * 24 * 60).map(lambda m: timedelta(minutes=m))
+Q1 = {"min_date": date(2025, 1, 1), "max_date": date(2025, 3, 31)}
+STARTS = aware_datetimes("UTC", min_value=datetime(2025, 1, 1), max_value=datetime(2025, 3, 31))
+MINUTES = business_durations(max_hours=72)
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def build(spec: dict[str, Any]) -> BusinessCalendar:
-    cal = BusinessCalendar.from_dict(spec)
-    try:
-        cal.add(datetime(2025, 4, 1, tzinfo=UTC), timedelta(days=3))
-    except ValidationFailed:
-        assume(False)
-    return cal
-
-
 @FAST
-@given(calendars(("UTC", "Asia/Shanghai", "America/New_York", "Europe/Berlin")), STARTS, MINUTES)
-def test_elapsed_inverts_add(spec: dict[str, Any], start: datetime, d: timedelta) -> None:
-    cal = build(spec)
+@given(calendars(zones=DEFAULT_ZONES, **Q1), STARTS, MINUTES)
+def test_elapsed_inverts_add(cal: BusinessCalendar, start: datetime, d: timedelta) -> None:
     assert cal.elapsed(start, cal.add(start, d)) == d
 
 
 @FAST
-@given(calendars(), STARTS, MINUTES, MINUTES)
+@given(calendars(zones=("UTC", "Asia/Shanghai"), **Q1), STARTS, MINUTES, MINUTES)
 def test_add_is_monotonic_and_additive(
-    spec: dict[str, Any], start: datetime, a: timedelta, b: timedelta
+    cal: BusinessCalendar, start: datetime, a: timedelta, b: timedelta
 ) -> None:
-    cal = build(spec)
     small, large = sorted((a, b))
     assert cal.add(start, small) <= cal.add(start, large)
     assert cal.add(cal.add(start, a), b) == cal.add(start, a + b)
 
 
 @FAST
-@given(calendars(("UTC", "America/New_York")), STARTS, MINUTES)
+@given(calendars(zones=("UTC", "America/New_York"), **Q1), STARTS, MINUTES)
 def test_add_lands_inside_or_at_the_end_of_an_open_interval(
-    spec: dict[str, Any], start: datetime, d: timedelta
+    cal: BusinessCalendar, start: datetime, d: timedelta
 ) -> None:
-    cal = build(spec)
     due = cal.add(start, d)
     if d:
         assert cal.is_open(due - timedelta(microseconds=1))
@@ -496,35 +443,32 @@ def test_add_lands_inside_or_at_the_end_of_an_open_interval(
 
 
 @FAST
-@given(STARTS, st.timedeltas(timedelta(0), timedelta(days=900)))
+@given(STARTS, business_durations(max_hours=900 * 24, resolution=timedelta(microseconds=1)))
 def test_24x7_utc_add_equals_datetime_arithmetic(start: datetime, d: timedelta) -> None:
     assert BusinessCalendar.always_open().add(start, d) == start + d
 
 
-def oracle_open(spec: dict[str, Any], wall: datetime) -> bool:
+def oracle_open(spec: CalendarSpec, wall: datetime) -> bool:
     """Independent wall-clock check of one minute, straight from the spec."""
-    holidays = {date.fromisoformat(h["date"]): h["closed"] for h in spec["holidays"]}
-    working = {date.fromisoformat(w["date"]): w["hours"] for w in spec["working_days"]}
+    holidays = {h.date: h.closed for h in spec.holidays}
+    working = {w.date: w.hours for w in spec.working_days}
 
-    def hours_of(day: date) -> list[str]:
-        weekly: dict[str, list[str]] = spec["weekly"]
-        for override in spec.get("overrides", []):
-            if day >= date.fromisoformat(override["start"]):
-                weekly = override["weekly"]
-        hours: list[str] | None = working.get(day)
+    def hours_of(day: date) -> tuple[Hours, ...]:
+        weekly = spec.weekly
+        for override in spec.overrides:
+            if override.start <= day and (override.end is None or day <= override.end):
+                weekly = override.weekly
         if day in working:
-            return hours if hours is not None else weekly.get("mon", [])
+            hours = working[day]
+            return hours if hours is not None else weekly.get("mon", ())
         if day in holidays and not holidays[day]:
-            return []
-        return weekly.get(WEEKDAYS[day.weekday()], [])
+            return ()
+        return weekly.get(WEEKDAYS[day.weekday()], ())
 
-    def covers(day: date, texts: list[str]) -> bool:
-        for text in texts:
-            start, end = (
-                time.fromisoformat(p) if p != "24:00" else time(0) for p in text.split("-")
-            )
-            lo = datetime.combine(day, start)
-            hi = datetime.combine(day, end)
+    def covers(day: date, hours: tuple[Hours, ...]) -> bool:
+        for h in hours:
+            lo = datetime.combine(day, h.start)
+            hi = datetime.combine(day, h.end)
             if hi <= lo:
                 hi += timedelta(days=1)
             if lo <= wall < hi:
@@ -532,18 +476,18 @@ def oracle_open(spec: dict[str, Any], wall: datetime) -> bool:
         return False
 
     days = (wall.date(), wall.date() - timedelta(days=1))
-    if any(covers(day, holidays.get(day) or []) for day in days):
+    if any(covers(day, holidays.get(day, ())) for day in days):
         return False
     return any(covers(day, hours_of(day)) for day in days)
 
 
 @settings(max_examples=30, deadline=None)
-@given(calendars(), STARTS, st.integers(0, 600))
+@given(calendars(zones=("UTC", "Asia/Shanghai"), **Q1), STARTS, st.integers(0, 600))
 def test_agrees_with_a_minute_stepping_oracle(
-    spec: dict[str, Any], start: datetime, minutes: int
+    cal: BusinessCalendar, start: datetime, minutes: int
 ) -> None:
-    cal = build(spec)
-    zone = ZoneInfo(spec["timezone"])
+    spec = cal.spec
+    zone = ZoneInfo(spec.timezone)
     start = start.replace(second=0, microsecond=0)
     t, counted = start, 0
     for _ in range(20_000):

@@ -287,6 +287,9 @@ class BusinessCalendar:
 
     # -- construction ------------------------------------------------------------------
 
+    def __repr__(self) -> str:
+        return f"BusinessCalendar({self.spec!r})"
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BusinessCalendar:
         """A calendar from plain data (as parsed from JSON or TOML)."""
