@@ -21,7 +21,6 @@ from supportflow import (
     ConcurrencyConflict,
     Customer,
     CustomerNotFound,
-    Deadline,
     DeskSettings,
     DuplicateEntity,
     InvalidTransition,
@@ -35,7 +34,6 @@ from supportflow import (
     Team,
     TeamNotFound,
     Ticket,
-    TicketEvent,
     TicketNotFound,
     TicketStatus,
     UnitOfWork,
@@ -1168,28 +1166,10 @@ def test_history_seq_counts_up_to_the_version(desk: SupportDesk, ticket_in: Make
 
 
 def test_deadlines_are_empty_without_a_policy(desk: SupportDesk, ticket_in: MakeTicket) -> None:
-    assert list(desk.deadlines(ticket_in(S.NEW).id)) == []
-
-
-class _OneHourPolicy:
-    def __init__(self) -> None:
-        self.seen: list[tuple[Ticket, list[TicketEvent]]] = []
-
-    def deadlines(self, ticket: Ticket, history: Sequence[TicketEvent]) -> Sequence[Deadline]:
-        self.seen.append((ticket, list(history)))
-        return (Deadline("first_response", ticket.created_at + timedelta(hours=1)),)
-
-
-def test_deadlines_come_from_the_policy_given_ticket_and_history(
-    open_desk: Callable[..., Any], clock: FixedClock
-) -> None:
-    policy = _OneHourPolicy()
-    with open_desk(clock, sla_policy=policy) as desk:
-        ticket = desk.intake(channel="email", customer_id="c-reg", body="Hi")
-        deadlines = desk.deadlines(ticket.id)
-        history = desk.history(ticket.id)
-    assert list(deadlines) == [Deadline("first_response", clock.now() + timedelta(hours=1))]
-    assert policy.seen == [(ticket, history)]
+    ticket = ticket_in(S.NEW)
+    assert desk.deadlines(ticket.id) == ()
+    assert ticket.first_response_due_at is None
+    assert ticket.sla_check_at is None
 
 
 # -- directory -----------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from supportflow import (
     ValidationFailed,
 )
 from supportflow.models import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Message
+from supportflow.sla import CalendarSpec, default_policy
 from supportflow.testing import FixedClock
 
 S = TicketStatus
@@ -40,6 +41,12 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NAIVE = datetime(2026, 3, 2, 9, 0)
 LONE_SURROGATE = "ok \ud800 then"
 OVERSIZED = "x" * (MAX_BODY_CHARS + 1)
+POLICY = default_policy(
+    CalendarSpec.model_validate(
+        {"weekly": dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), ["09:00-18:00"])}
+    )
+)
+"""The desk under test runs SLA clocks, so every call also exercises their bookkeeping."""
 
 
 class T:
@@ -97,6 +104,10 @@ VALID: dict[str, dict[str, Any]] = {
     "history": {"ticket_id": T(S.NEW)},
     "messages": {"ticket_id": T(S.NEW)},
     "deadlines": {"ticket_id": T(S.NEW)},
+    "sla": {"ticket_id": T(S.IN_PROGRESS), "at": None},
+    "explain_sla": {"ticket_id": T(S.NEW)},
+    "what_if": {"policy": POLICY, "at": None},
+    "set_sla_policy": {"policy": POLICY},
     "find_by_external_id": {"channel": "email", "external_id": "msg-1"},
     "list_tickets": {"status": None, "assignee_id": None, "customer_id": None},
     "get_customer": {"customer_id": "c-reg"},
@@ -145,7 +156,7 @@ class _World:
         if self.dirty:
             self.close()
             self._store = self._store_factory()
-            self.desk = self._make_desk(self._store, FixedClock(START))
+            self.desk = self._make_desk(self._store, FixedClock(START), sla_policy=POLICY)
             self.tickets: dict[TicketStatus, str] = {}
             self.dirty = False
         return self
@@ -273,6 +284,8 @@ TICKET_METHODS = [
     "history",
     "messages",
     "deadlines",
+    "sla",
+    "explain_sla",
 ]
 AGENT_METHODS = [
     "acknowledge",
@@ -313,6 +326,13 @@ for _method, _arg in [
     CASES += _text_cases(_method, _arg)
 CASES += _time_cases("intake", "received_at")
 CASES += _time_cases("run_due_jobs", "now")
+CASES += _time_cases("sla", "at")
+CASES += _time_cases("what_if", "at")
+CASES += [
+    (method, "policy", v, ValidationFailed, "policy")
+    for method in ("what_if", "set_sla_policy")
+    for v in [None, {}, "default", object(), POLICY.model_dump()]
+]
 CASES += _enum_cases("intake", "channel", required=True)
 CASES += _enum_cases("intake", "priority", required=False)
 CASES += _enum_cases("list_tickets", "status", required=False)

@@ -17,7 +17,7 @@ from supportflow.testing import FixedClock
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def test_event_types_are_past_tense_ticket_events() -> None:
+def test_event_types_are_past_tense_ticket_and_sla_events() -> None:
     assert {e.value for e in EventType} == {
         "ticket.created",
         "ticket.assigned",
@@ -33,6 +33,10 @@ def test_event_types_are_past_tense_ticket_events() -> None:
         "ticket.resolved",
         "ticket.closed",
         "ticket.reopened",
+        "sla.warning",
+        "sla.breached",
+        "sla.escalated",
+        "sla.retargeted",
     }
 
 

@@ -47,7 +47,10 @@ PUBLIC_API = [
     "Priority",
     "ReopenWindowExpired",
     "SchemaVersionError",
+    "SlaImpact",
+    "SlaMetric",
     "SlaPolicy",
+    "SlaState",
     "SqliteStore",
     "StorageError",
     "Store",
@@ -65,6 +68,7 @@ PUBLIC_API = [
     "ValidationFailed",
     "__version__",
     "china_calendar",
+    "default_policy",
     "replay",
     "retry_on_conflict",
 ]

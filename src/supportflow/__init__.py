@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
 from .clock import Clock, SystemClock
-from .desk import DeskSettings, DueJobsReport, SupportDesk
+from .desk import DeskSettings, DueJobsReport, SlaImpact, SupportDesk
 from .errors import (
     AgentNotFound,
     AssignmentFailed,
@@ -48,7 +48,16 @@ from .models import (
 )
 from .retry import retry_on_conflict
 from .routing import AssignmentStrategy, Classification, Classifier
-from .sla import BusinessCalendar, CalendarSpec, Deadline, SlaPolicy, china_calendar
+from .sla import (
+    BusinessCalendar,
+    CalendarSpec,
+    Deadline,
+    SlaMetric,
+    SlaPolicy,
+    SlaState,
+    china_calendar,
+    default_policy,
+)
 from .storage import DEFAULT_TENANT, MemoryStore, SqliteStore, Store, UnitOfWork
 
 try:
@@ -93,7 +102,10 @@ __all__ = [
     "Priority",
     "ReopenWindowExpired",
     "SchemaVersionError",
+    "SlaImpact",
+    "SlaMetric",
     "SlaPolicy",
+    "SlaState",
     "SqliteStore",
     "StorageError",
     "Store",
@@ -111,6 +123,7 @@ __all__ = [
     "ValidationFailed",
     "__version__",
     "china_calendar",
+    "default_policy",
     "replay",
     "retry_on_conflict",
 ]

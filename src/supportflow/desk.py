@@ -11,7 +11,11 @@ produced, so ``supportflow.events.replay`` rebuilds the stored ticket from its e
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -51,11 +55,12 @@ from .models import (
 )
 from .routing.defaults import LanguageOnlyClassifier, LeastLoaded
 from .routing.protocols import AssignmentStrategy, Classifier
-from .sla.protocols import Deadline, NoSlaPolicy, SlaPolicy
-from .storage.protocols import DEFAULT_TENANT, Store, UnitOfWork
+from .sla.clock import AlertKind, Deadline, SlaClock, SlaState
+from .sla.policy import Explanation, SlaMetric, SlaPolicy
+from .storage.protocols import DEFAULT_TENANT, OPEN_STATUSES, Store, UnitOfWork
 from .text import subject_from_body
 
-__all__ = ["DeskSettings", "DueJobsReport", "SupportDesk"]
+__all__ = ["DeskSettings", "DueJobsReport", "SlaImpact", "SupportDesk"]
 
 SYSTEM_ACTOR = "system"
 _M = TypeVar("_M", bound=BaseModel)
@@ -63,6 +68,19 @@ _M = TypeVar("_M", bound=BaseModel)
 _TICKET_DEFAULTS: dict[str, Any] = {
     name: field.default for name, field in Ticket.model_fields.items() if not field.is_required()
 }
+_DUE_FIELDS = {metric: f"{metric.value}_due_at" for metric in SlaMetric}
+_ALERT_EVENTS = {
+    AlertKind.WARNING: EventType.SLA_WARNING,
+    AlertKind.BREACHED: EventType.SLA_BREACHED,
+    AlertKind.ESCALATED: EventType.SLA_ESCALATED,
+}
+# Statuses in which SLA clocks can run, so run_due_jobs looks only at these tickets.
+_CLOCK_STATUSES = tuple(s for s in TicketStatus if s in OPEN_STATUSES)
+_CLOCK_CACHE_SIZE = 4096
+# Clocks advanced inside the current unit of work; published to the cache after it commits.
+_STAGED: ContextVar[list[tuple[str, int, SlaClock]] | None] = ContextVar(
+    "supportflow_staged_clocks", default=None
+)
 
 
 class DeskSettings(SupportflowModel):
@@ -94,6 +112,22 @@ class DueJobsReport:
     """Tickets auto-closed."""
     deferred: tuple[str, ...] = ()
     """Tickets skipped because another writer changed them; the next pass retries."""
+    alerts: tuple[TicketEvent, ...] = ()
+    """The ``sla.warning``, ``sla.breached`` and ``sla.escalated`` events recorded."""
+
+
+@attrs.frozen(slots=True)
+class SlaImpact:
+    """What replacing the desk's SLA policy would change on the open tickets, at ``at``."""
+
+    at: datetime
+    newly_breached: tuple[tuple[str, SlaMetric], ...] = ()
+    """``(ticket_id, metric)`` breached under the new policy but not under the current one."""
+    no_longer_breached: tuple[tuple[str, SlaMetric], ...] = ()
+    """``(ticket_id, metric)`` breached now but not under the new policy."""
+    moved: tuple[tuple[str, SlaMetric, datetime | None, datetime | None], ...] = ()
+    """``(ticket_id, metric, due now, due under the new policy)`` for every due time that
+    changes."""
 
 
 class SupportDesk:
@@ -105,7 +139,8 @@ class SupportDesk:
         clock: the source of "now" (``SystemClock`` by default; tests inject a fixed one).
         classifier: called once at intake (default: language detection only).
         assignment: picks an agent when ``assign`` is given none (default: least loaded).
-        sla_policy: computes deadlines for ``deadlines`` (default: none).
+        sla_policy: the SLA (default: none, so no clocks run); with one, every change
+            stamps the ticket's due times and ``run_due_jobs`` raises SLA alerts.
         settings: reopen window and auto-close delay.
         new_id: makes ids for tickets and messages (default: 128 random bits in hex);
             event ids are always ``"{ticket_id}#{seq}"``.
@@ -131,7 +166,10 @@ class SupportDesk:
         _collaborator("clock", clock, "now")
         _collaborator("classifier", classifier, "classify")
         _collaborator("assignment", assignment, "choose")
-        _collaborator("sla_policy", sla_policy, "deadlines")
+        if sla_policy is not None and not isinstance(sla_policy, SlaPolicy):
+            raise ValidationFailed(
+                "sla_policy", f"must be an SlaPolicy, not {type(sla_policy).__name__}"
+            )
         if settings is not None and not isinstance(settings, DeskSettings):
             raise ValidationFailed(
                 "settings", f"must be DeskSettings, not {type(settings).__name__}"
@@ -147,7 +185,9 @@ class SupportDesk:
         self._assignment: AssignmentStrategy = (
             assignment if assignment is not None else LeastLoaded()
         )
-        self._sla_policy: SlaPolicy = sla_policy if sla_policy is not None else NoSlaPolicy()
+        self._sla_policy: SlaPolicy | None = sla_policy
+        self._clocks: OrderedDict[str, tuple[int, SlaClock]] = OrderedDict()
+        self._clocks_lock = threading.Lock()
         self.settings = settings if settings is not None else DeskSettings()
         self._new_id: Callable[[], str] = new_id if new_id is not None else _random_id
 
@@ -161,7 +201,7 @@ class SupportDesk:
     def add_customer(self, customer: Customer | Mapping[str, Any]) -> Customer:
         """Store a new customer, given as a model or its fields (``DuplicateEntity`` if taken)."""
         stored = _as_model("customer", Customer, customer)
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             uow.customers.add(stored)
             uow.commit()
         return stored
@@ -169,7 +209,7 @@ class SupportDesk:
     def add_team(self, team: Team | Mapping[str, Any]) -> Team:
         """Store a new team, given as a model or its fields."""
         stored = _as_model("team", Team, team)
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             uow.teams.add(stored)
             uow.commit()
         return stored
@@ -177,7 +217,7 @@ class SupportDesk:
     def add_agent(self, agent: Agent | Mapping[str, Any]) -> Agent:
         """Store a new agent, given as a model or its fields; every team it names must exist."""
         stored = _as_model("agent", Agent, agent)
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             for team_id in stored.teams:
                 uow.teams.get(team_id)
             uow.agents.add(stored)
@@ -188,7 +228,7 @@ class SupportDesk:
         """Mark an agent available, away or offline (routing skips offline agents)."""
         agent_id = check.object_id("agent_id", agent_id)
         new_status = check.enum_value("status", AgentStatus, status)
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             agent = uow.agents.get(agent_id)
             updated = evolve(agent, {"status": new_status, "version": agent.version + 1})
             uow.agents.update(updated)
@@ -198,13 +238,13 @@ class SupportDesk:
     def get_customer(self, customer_id: str) -> Customer:
         """The customer, or ``CustomerNotFound``."""
         customer_id = check.object_id("customer_id", customer_id)
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             return uow.customers.get(customer_id)
 
     def get_agent(self, agent_id: str) -> Agent:
         """The agent, or ``AgentNotFound``."""
         agent_id = check.object_id("agent_id", agent_id)
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             return uow.agents.get(agent_id)
 
     # -- reads -------------------------------------------------------------------------
@@ -212,14 +252,14 @@ class SupportDesk:
     def get_ticket(self, ticket_id: str) -> Ticket:
         """The ticket, or ``TicketNotFound``."""
         ticket_id = check.object_id("ticket_id", ticket_id)
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             return uow.tickets.get(ticket_id)
 
     def find_by_external_id(self, channel: Channel | str, external_id: str) -> Ticket | None:
         """The ticket a delivery made, if any: lets a host tell a new request from a repeat."""
         found_channel = check.enum_value("channel", Channel, channel)
         found_id = check.text("external_id", external_id, required=True, limit=500).strip()
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             return uow.tickets.find_by_external_id(found_channel, found_id)
 
     def list_tickets(
@@ -233,30 +273,144 @@ class SupportDesk:
         wanted = None if status is None else check.enum_value("status", TicketStatus, status)
         assignee_id = check.optional_id("assignee_id", assignee_id)
         customer_id = check.optional_id("customer_id", customer_id)
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             return uow.tickets.list(status=wanted, assignee_id=assignee_id, customer_id=customer_id)
 
     def history(self, ticket_id: str) -> list[TicketEvent]:
         """The ticket's events in order (``TicketNotFound`` for an unknown ticket)."""
         ticket_id = check.object_id("ticket_id", ticket_id)
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             uow.tickets.get(ticket_id)
             return uow.events.for_ticket(ticket_id)
 
     def messages(self, ticket_id: str) -> list[Message]:
         """The ticket's conversation: the customer's messages, replies and internal notes."""
         ticket_id = check.object_id("ticket_id", ticket_id)
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             uow.tickets.get(ticket_id)
             return uow.messages.for_ticket(ticket_id)
 
-    def deadlines(self, ticket_id: str) -> Sequence[Deadline]:
-        """The ticket's open SLA deadlines under the desk's policy."""
+    @property
+    def sla_policy(self) -> SlaPolicy | None:
+        """The desk's SLA policy (``None``: no clocks run); change it with ``set_sla_policy``."""
+        return self._sla_policy
+
+    def deadlines(self, ticket_id: str) -> tuple[Deadline, ...]:
+        """The ticket's running SLA commitments, soonest first (none without a policy)."""
         ticket_id = check.object_id("ticket_id", ticket_id)
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
-            history = uow.events.for_ticket(ticket_id)
-        return self._sla_policy.deadlines(ticket, history)
+            if self._sla_policy is None:
+                return ()
+            return self._clock_for(uow, ticket).deadlines()
+
+    def sla(self, ticket_id: str, *, at: datetime | None = None) -> SlaState:
+        """Every SLA clock of the ticket at ``at`` (default now): due, used, paused, breached.
+
+        Without a policy the state has no clocks.
+        """
+        ticket_id = check.object_id("ticket_id", ticket_id)
+        when = self._now() if at is None else check.aware("at", at)
+        with self._unit() as uow:
+            ticket = uow.tickets.get(ticket_id)
+            if self._sla_policy is None:
+                return SlaState(at=when, clocks={})
+            return self._clock_for(uow, ticket).state(when)
+
+    def explain_sla(self, ticket_id: str) -> Explanation:
+        """Which policy rule set each of the ticket's targets, and why (``str()`` it)."""
+        ticket_id = check.object_id("ticket_id", ticket_id)
+        policy = self._require_policy()
+        with self._unit() as uow:
+            ticket = uow.tickets.get(ticket_id)
+            return policy.explain(self._clock_for(uow, ticket).facts)
+
+    def what_if(self, policy: SlaPolicy, *, at: datetime | None = None) -> SlaImpact:
+        """What ``policy`` would change on the open tickets, before it is put in place.
+
+        Recomputes every open ticket's clocks from its events under both policies and
+        compares them at ``at`` (default now). Stores nothing.
+        """
+        if not isinstance(policy, SlaPolicy):
+            raise ValidationFailed("policy", f"must be an SlaPolicy, not {type(policy).__name__}")
+        when = self._now() if at is None else check.aware("at", at)
+        newly: list[tuple[str, SlaMetric]] = []
+        cleared: list[tuple[str, SlaMetric]] = []
+        moved: list[tuple[str, SlaMetric, datetime | None, datetime | None]] = []
+        with self._unit() as uow:
+            for ticket in self._open_tickets(uow):
+                history = uow.events.for_ticket(ticket.id)
+                tier = uow.customers.get(ticket.customer_id).tier
+                after = SlaClock.replay(policy, history, tier=tier).state(when)
+                if self._sla_policy is None:
+                    before = SlaState(at=when, clocks={})
+                else:
+                    before = self._clock_for(uow, ticket).state(when)
+                for metric in SlaMetric:
+                    old, new = before.clocks.get(metric), after.clocks.get(metric)
+                    was = old is not None and old.breached_at is not None
+                    will = new is not None and new.breached_at is not None
+                    if will and not was:
+                        newly.append((ticket.id, metric))
+                    elif was and not will:
+                        cleared.append((ticket.id, metric))
+                    old_due = None if old is None else old.due_at
+                    new_due = None if new is None else new.due_at
+                    if old_due != new_due:
+                        moved.append((ticket.id, metric, old_due, new_due))
+        return SlaImpact(
+            at=when,
+            newly_breached=tuple(newly),
+            no_longer_breached=tuple(cleared),
+            moved=tuple(moved),
+        )
+
+    def set_sla_policy(self, policy: SlaPolicy) -> tuple[str, ...]:
+        """Put ``policy`` in place and restamp the open tickets whose due times change.
+
+        Each restamped ticket gets one ``sla.retargeted`` event; the ids are returned. A
+        ticket changed concurrently is retried once and otherwise restamped by its next
+        change. Other desks on the same store must be given the policy too.
+        """
+        if not isinstance(policy, SlaPolicy):
+            raise ValidationFailed("policy", f"must be an SlaPolicy, not {type(policy).__name__}")
+        self._sla_policy = policy
+        with self._clocks_lock:
+            self._clocks.clear()
+        now = self._now()
+        with self._unit() as uow:
+            candidates = [t.id for t in self._open_tickets(uow)]
+        restamped: list[str] = []
+        for ticket_id in candidates:
+            for _attempt in range(2):
+                try:
+                    if self._restamp(ticket_id, policy, now):
+                        restamped.append(ticket_id)
+                    break
+                except ConcurrencyConflict:
+                    continue
+        return tuple(restamped)
+
+    def _restamp(self, ticket_id: str, policy: SlaPolicy, now: datetime) -> bool:
+        with self._unit() as uow:
+            ticket = uow.tickets.get(ticket_id)
+            if ticket.status not in OPEN_STATUSES:
+                return False
+            stamps = self._stamps(self._clock_for(uow, ticket))
+            if all(getattr(ticket, k) == v for k, v in stamps.items()):
+                return False
+            self._record(
+                uow,
+                ticket,
+                EventType.SLA_RETARGETED,
+                SYSTEM_ACTOR,
+                now,
+                {},
+                status=ticket.status,
+                data={"policy": policy.name},
+            )
+            uow.commit()
+        return True
 
     # -- intake ------------------------------------------------------------------------
 
@@ -312,20 +466,20 @@ class SupportDesk:
             # Another worker stored the same delivery between our read and our commit.
             if external_id is None:
                 raise
-            with self._store.unit_of_work(self._tenant_id) as uow:
+            with self._unit() as uow:
                 existing = uow.tickets.find_by_external_id(channel, external_id)
             if existing is None:
                 raise
             return existing
 
     def _intake(self, fields: dict[str, Any], created_at: datetime) -> Ticket:
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             external_id = fields["external_id"]
             if external_id is not None:
                 existing = uow.tickets.find_by_external_id(fields["channel"], external_id)
                 if existing is not None:
                     return existing
-            uow.customers.get(fields["customer_id"])
+            customer = uow.customers.get(fields["customer_id"])
             if fields["team_id"] is not None:
                 uow.teams.get(fields["team_id"])
             given = {k: v for k, v in fields.items() if v is not None}
@@ -339,7 +493,7 @@ class SupportDesk:
                     "updated_at": created_at,
                 },
             )
-            ticket = self._classified(draft, given)
+            ticket = self._stamped_new(self._classified(draft, given), customer.tier)
             uow.tickets.add(ticket)
             uow.events.append((self._created_event(ticket),))
             uow.messages.add(
@@ -403,7 +557,7 @@ class SupportDesk:
         agent_id = check.optional_id("agent_id", agent_id)
         actor = check.object_id("actor", actor)
         now = self._now()
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             command = (
                 LifecycleEvent.ASSIGN
@@ -468,7 +622,7 @@ class SupportDesk:
         ticket_id = check.object_id("ticket_id", ticket_id)
         agent_id = check.object_id("agent_id", agent_id)
         now = self._now()
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, LifecycleEvent.ACKNOWLEDGE)
             uow.agents.get(agent_id)
@@ -501,7 +655,7 @@ class SupportDesk:
         body = check.text("body", body, required=True)
         internal = check.flag("internal", internal)
         now = self._now()
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             if internal:
                 if ticket.status is TicketStatus.CLOSED:
@@ -535,7 +689,7 @@ class SupportDesk:
         agent_id = check.object_id("agent_id", agent_id)
         body = check.text("body", body, required=True)
         now = self._now()
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, LifecycleEvent.REQUEST_INFO)
             uow.agents.get(agent_id)
@@ -569,7 +723,7 @@ class SupportDesk:
         body = check.text("body", body, required=True)
         message_id = check.optional_id("message_id", message_id)
         now = self._now()
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             if message_id is not None:
                 holder = self._holder_of(uow, ticket, message_id)
@@ -649,6 +803,9 @@ class SupportDesk:
             created_at=now,
             updated_at=now,
         )
+        if self._sla_policy is not None:
+            tier = uow.customers.get(ticket.customer_id).tier
+            follow_up = self._stamped_new(follow_up, tier)
         uow.tickets.add(follow_up)
         uow.events.append([self._created_event(follow_up)])
         uow.messages.add(
@@ -691,7 +848,7 @@ class SupportDesk:
         to_agent_id = check.optional_id("to_agent_id", to_agent_id)
         to_team_id = check.optional_id("to_team_id", to_team_id)
         now = self._now()
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, LifecycleEvent.ESCALATE)
             changes: dict[str, Any] = {"escalation_level": ticket.escalation_level + 1}
@@ -740,7 +897,7 @@ class SupportDesk:
         ticket_id = check.object_id("ticket_id", ticket_id)
         actor = check.object_id("actor", actor)
         now = self._now()
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             updated = self._close(uow, ticket, actor, now, reason=None)
             uow.commit()
@@ -761,7 +918,7 @@ class SupportDesk:
         actor = check.object_id("actor", actor)
         reason = check.text("reason", reason, required=True, limit=MAX_SUBJECT_CHARS * 4)
         now = self._now()
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, LifecycleEvent.REOPEN)
             if self._reopen_expired(ticket, now):
@@ -785,22 +942,41 @@ class SupportDesk:
     # -- scheduled work ----------------------------------------------------------------
 
     def run_due_jobs(self, now: datetime | None = None) -> DueJobsReport:
-        """Do the work that falls due by ``now``: close resolved tickets after the delay.
+        """Do the work that falls due by ``now``: SLA alerts, then auto-closing.
 
-        The host schedules this (every minute is plenty). Each ticket is its own unit of
-        work; one changed concurrently is left for the next pass.
+        With an SLA policy, every open ticket whose ``sla_check_at`` has come gets the
+        ``sla.warning``, ``sla.breached`` and ``sla.escalated`` events that fell due, in
+        order, each exactly once: the ticket's events say which were already recorded, and
+        the version check refuses a second writer, so repeated or concurrent passes never
+        record one twice. An escalation raises ``escalation_level`` to the ladder's rung.
+        Resolved tickets are closed ``auto_close_after`` their resolution. The host
+        schedules this (every minute is plenty). Each ticket is its own unit of work; one
+        changed concurrently is left for the next pass.
         """
         at = self._now() if now is None else check.aware("now", now)
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        alerts: list[TicketEvent] = []
+        deferred: list[str] = []
+        if self._sla_policy is not None:
+            with self._unit() as uow:
+                due = [
+                    t
+                    for t in self._open_tickets(uow)
+                    if t.sla_check_at is not None and t.sla_check_at <= at
+                ]
+            for ticket in due:
+                try:
+                    alerts.extend(self._raise_alerts(ticket, at))
+                except (ConcurrencyConflict, InvalidTransition):
+                    deferred.append(ticket.id)
+        with self._unit() as uow:
             resolved = uow.tickets.list(status=TicketStatus.RESOLVED)
         cutoff = at - self.settings.auto_close_after
         closed: list[str] = []
-        deferred: list[str] = []
         for ticket in resolved:
             if ticket.resolved_at is None or ticket.resolved_at > cutoff:
                 continue
             try:
-                with self._store.unit_of_work(self._tenant_id) as uow:
+                with self._unit() as uow:
                     current = uow.tickets.get(ticket.id)
                     if current.version != ticket.version:
                         raise ConcurrencyConflict(
@@ -813,7 +989,37 @@ class SupportDesk:
                 closed.append(ticket.id)
             except (ConcurrencyConflict, InvalidTransition):
                 deferred.append(ticket.id)
-        return DueJobsReport(closed=tuple(closed), deferred=tuple(deferred))
+        return DueJobsReport(closed=tuple(closed), deferred=tuple(deferred), alerts=tuple(alerts))
+
+    def _raise_alerts(self, listed: Ticket, at: datetime) -> list[TicketEvent]:
+        """Record the SLA alerts of one ticket that fell due by ``at``, in one unit of work."""
+        recorded: list[TicketEvent] = []
+        with self._unit() as uow:
+            ticket = uow.tickets.get(listed.id)
+            if ticket.version != listed.version:
+                raise ConcurrencyConflict("ticket", ticket.id, listed.version, ticket.version)
+            clock = self._clock_for(uow, ticket)
+            for alert in clock.pending_alerts(at):
+                changes: dict[str, Any] = {}
+                if alert.level is not None and alert.level > ticket.escalation_level:
+                    changes["escalation_level"] = alert.level
+                ticket = self._record(
+                    uow,
+                    ticket,
+                    _ALERT_EVENTS[alert.kind],
+                    SYSTEM_ACTOR,
+                    at,
+                    changes,
+                    status=ticket.status,
+                    data=alert.event_data(),
+                    clock=clock,
+                )
+            if ticket.version != listed.version:
+                recorded = [
+                    e for e in uow.events.for_ticket(ticket.id) if e.seq > listed.version
+                ]
+            uow.commit()
+        return recorded
 
     # -- internals ---------------------------------------------------------------------
 
@@ -842,7 +1048,7 @@ class SupportDesk:
         now = self._now()
         if stamp is not None:
             update[stamp] = now
-        with self._store.unit_of_work(self._tenant_id) as uow:
+        with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, command)
             uow.agents.get(agent_id)
@@ -863,33 +1069,138 @@ class SupportDesk:
         *,
         status: TicketStatus,
         data: Mapping[str, Any] | None = None,
+        clock: SlaClock | None = None,
     ) -> Ticket:
-        """Write the ticket's next version and the one event that produced it."""
+        """Write the ticket's next version and the one event that produced it.
+
+        With an SLA policy the event also advances the ticket's clock (``clock`` when the
+        caller already holds it), and the due times it stamps travel in the same event.
+        """
         version = ticket.version + 1
         update = dict(changes)
         if status is not ticket.status:
             update["status"] = status
         update["updated_at"] = now
         update["version"] = version
+        extra = {} if not data else {k: json_value(v) for k, v in data.items()}
+        event = self._event(ticket.id, version, event_type, now, actor, update, extra)
+        if self._sla_policy is not None:
+            if clock is None:
+                clock = self._clock_for(uow, ticket)
+            clock.apply(event)
+            stamps = self._stamps(clock)
+            changed = {k: v for k, v in stamps.items() if getattr(ticket, k) != v}
+            if changed:
+                update.update(changed)
+                event = self._event(ticket.id, version, event_type, now, actor, update, extra)
+            self._stage(ticket.id, version, clock)
         updated = evolve(ticket, update)
-        event_data: dict[str, Any] = {"changes": json_changes(update)}
-        if data:
-            event_data.update({k: json_value(v) for k, v in data.items()})
-        event = assemble(
-            TicketEvent,
-            {
-                "id": event_id(ticket.id, version),
-                "ticket_id": ticket.id,
-                "seq": version,
-                "type": event_type.value,
-                "at": now,
-                "actor": actor,
-                "data": event_data,
-            },
-        )
         uow.tickets.update(updated)
         uow.events.append((event,))
         return updated
+
+    @staticmethod
+    def _event(
+        ticket_id: str,
+        seq: int,
+        event_type: EventType,
+        at: datetime,
+        actor: str,
+        update: Mapping[str, Any],
+        extra: Mapping[str, Any],
+    ) -> TicketEvent:
+        return assemble(
+            TicketEvent,
+            {
+                "id": event_id(ticket_id, seq),
+                "ticket_id": ticket_id,
+                "seq": seq,
+                "type": event_type.value,
+                "at": at,
+                "actor": actor,
+                "data": {"changes": json_changes(update), **extra},
+            },
+        )
+
+    # -- SLA clocks --------------------------------------------------------------------
+
+    def _unit(self) -> AbstractContextManager[UnitOfWork]:
+        """A unit of work on the store; SLA clocks it advanced are cached once it commits."""
+        if self._sla_policy is None:
+            return self._store.unit_of_work(self._tenant_id)
+        return self._clocked_unit()
+
+    @contextmanager
+    def _clocked_unit(self) -> Iterator[UnitOfWork]:
+        staged: list[tuple[str, int, SlaClock]] = []
+        token = _STAGED.set(staged)
+        try:
+            with self._store.unit_of_work(self._tenant_id) as uow:
+                yield uow
+        finally:
+            _STAGED.reset(token)
+        for ticket_id, version, clock in staged:
+            self._cache(ticket_id, version, clock)
+
+    def _stage(self, ticket_id: str, version: int, clock: SlaClock) -> None:
+        staged = _STAGED.get()
+        if staged is not None:
+            staged.append((ticket_id, version, clock))
+
+    def _cache(self, ticket_id: str, version: int, clock: SlaClock) -> None:
+        with self._clocks_lock:
+            self._clocks[ticket_id] = (version, clock)
+            self._clocks.move_to_end(ticket_id)
+            while len(self._clocks) > _CLOCK_CACHE_SIZE:
+                self._clocks.popitem(last=False)
+
+    def _clock_for(self, uow: UnitOfWork, ticket: Ticket) -> SlaClock:
+        """A private copy of the ticket's clock at its stored version.
+
+        Cached by ``(ticket, version)`` after a commit of this desk, else replayed from the
+        ticket's events (committed data, so also cached). The customer's tier is read
+        fresh, so a change of tier retargets the ticket's next change.
+        """
+        policy = self._require_policy()
+        tier = uow.customers.get(ticket.customer_id).tier
+        with self._clocks_lock:
+            cached = self._clocks.get(ticket.id)
+        if cached is not None and cached[0] == ticket.version and cached[1].policy is policy:
+            clock = cached[1].copy()
+        else:
+            clock = SlaClock.replay(policy, uow.events.for_ticket(ticket.id), tier=tier)
+            self._cache(ticket.id, ticket.version, clock.copy())
+        clock.tier = tier
+        return clock
+
+    @staticmethod
+    def _stamps(clock: SlaClock) -> dict[str, datetime | None]:
+        stamps: dict[str, datetime | None] = dict.fromkeys(_DUE_FIELDS.values())
+        for deadline in clock.deadlines():
+            stamps[_DUE_FIELDS[deadline.metric]] = deadline.due_at
+        stamps["sla_check_at"] = clock.next_alert_at()
+        return stamps
+
+    def _stamped_new(self, ticket: Ticket, tier: Any) -> Ticket:
+        """A new ticket with its first due times, its clock staged for the cache."""
+        if self._sla_policy is None:
+            return ticket
+        clock = SlaClock(self._sla_policy, tier=tier)
+        clock.apply(self._created_event(ticket))
+        stamped = evolve(ticket, self._stamps(clock))
+        self._stage(ticket.id, ticket.version, clock)
+        return stamped
+
+    def _open_tickets(self, uow: UnitOfWork) -> list[Ticket]:
+        found: list[Ticket] = []
+        for status in _CLOCK_STATUSES:
+            found.extend(uow.tickets.list(status=status))
+        return found
+
+    def _require_policy(self) -> SlaPolicy:
+        if self._sla_policy is None:
+            raise ValidationFailed("sla_policy", "the desk has no SLA policy")
+        return self._sla_policy
 
     def _message(
         self,

@@ -36,6 +36,10 @@ class EventType(StrEnum):
     RESOLVED = "ticket.resolved"
     CLOSED = "ticket.closed"
     REOPENED = "ticket.reopened"
+    SLA_WARNING = "sla.warning"
+    SLA_BREACHED = "sla.breached"
+    SLA_ESCALATED = "sla.escalated"
+    SLA_RETARGETED = "sla.retargeted"
 
 
 _PLAIN = (str, int, float, bool, type(None))

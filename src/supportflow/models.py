@@ -240,6 +240,9 @@ class Ticket(SupportflowModel):
 
     ``version`` counts committed changes; stores refuse a write whose expected version is
     not the stored one. ``follow_up_of`` links a follow-up to the closed ticket it continues.
+    With an SLA policy the desk stamps each running commitment's due time
+    (``*_due_at``; ``None`` when not running) and ``sla_check_at``, the next instant an SLA
+    warning, breach or escalation falls due, which ``run_due_jobs`` looks for.
     """
 
     id: Id
@@ -267,6 +270,11 @@ class Ticket(SupportflowModel):
     first_response_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
     closed_at: AwareDatetime | None = None
+    first_response_due_at: AwareDatetime | None = None
+    acknowledgement_due_at: AwareDatetime | None = None
+    next_response_due_at: AwareDatetime | None = None
+    resolution_due_at: AwareDatetime | None = None
+    sla_check_at: AwareDatetime | None = None
     version: int = Field(default=1, ge=1)
 
 
