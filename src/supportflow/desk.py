@@ -1015,9 +1015,7 @@ class SupportDesk:
                     clock=clock,
                 )
             if ticket.version != listed.version:
-                recorded = [
-                    e for e in uow.events.for_ticket(ticket.id) if e.seq > listed.version
-                ]
+                recorded = [e for e in uow.events.for_ticket(ticket.id) if e.seq > listed.version]
             uow.commit()
         return recorded
 

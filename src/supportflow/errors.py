@@ -27,6 +27,7 @@ unwrapped. Every refused call leaves storage as it was.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -88,11 +89,20 @@ class ValidationFailed(SupportflowError, ValueError):
         found: list[tuple[str, str]] = []
         for err in exc.errors():
             loc = ".".join(str(part) for part in err.get("loc", ()))
+            msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            # A check across fields names its own path: "rules.0.targets.x.calendar: ...".
+            named = _NAMED_PATH.match(msg)
+            if named:
+                loc = f"{loc}.{named[1]}" if loc else named[1]
+                msg = named[2]
             field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "model")
-            found.append((field, str(err.get("msg", "invalid"))))
+            found.append((field, msg))
         if not found:
             found.append((prefix or "value", str(exc)))
         return cls(found[0][0], found[0][1], errors=found)
+
+
+_NAMED_PATH = re.compile(r"^([A-Za-z_][\w]*(?:\.[\w]+)*): (.+)$", re.DOTALL)
 
 
 class NotFound(SupportflowError, LookupError):

@@ -127,7 +127,8 @@ class SlaAlert:
     metric: SlaMetric
     cycle: int
     at: datetime
-    due_at: datetime
+    due_at: datetime | None
+    """The cycle's due instant (``None`` while paused short of it)."""
     threshold: float | None = None
     """For a warning: the fraction of the target used."""
     level: int | None = None
@@ -145,7 +146,7 @@ class SlaAlert:
             "metric": self.metric.value,
             "cycle": self.cycle,
             "fell_due_at": self.at.isoformat(),
-            "due_at": self.due_at.isoformat(),
+            "due_at": None if self.due_at is None else self.due_at.isoformat(),
             "rule": self.rule,
         }
         if self.threshold is not None:
@@ -208,6 +209,12 @@ class _Cycle:
         if self.running_since is not None:
             return calendar.add(self.running_since, amount - used)
         return None
+
+    def live_after(self, instant: datetime, now: datetime) -> bool:
+        """Whether the cycle ran at some moment after ``instant`` (up to ``now``)."""
+        if any(b > instant for _, b in self.runs):
+            return True
+        return self.running_since is not None and now > instant
 
     def projected_due(self, amount: timedelta, calendar: BusinessCalendar) -> datetime | None:
         """The due instant the cycle had while it last ran."""
@@ -422,8 +429,9 @@ class SlaClock:
         calendar = self.policy.calendar(target.calendar)
         end = now if cycle.stopped_at is None else min(now, cycle.stopped_at)
         consumed = cycle.consumed(calendar, end)
-        breached = consumed > target.within
-        breached_at = cycle.instant_at(target.within, calendar) if breached else None
+        reached = cycle.instant_at(target.within, calendar)
+        breached = reached is not None and cycle.live_after(reached, end)
+        breached_at = reached if breached else None
         if cycle.stopped_at is not None:
             status = ClockStatus.BREACHED if breached else ClockStatus.MET
             due_at = cycle.projected_due(target.within, calendar)
@@ -432,7 +440,7 @@ class SlaClock:
             due_at = None
         else:
             status = ClockStatus.BREACHED if breached else ClockStatus.RUNNING
-            due_at = cycle.instant_at(target.within, calendar)
+            due_at = reached
         return MetricClock(
             metric=metric,
             status=status,
@@ -470,12 +478,16 @@ class SlaClock:
         return None
 
     def alerts(self) -> tuple[SlaAlert, ...]:
-        """Every alert of the running cycles not yet recorded, in the order they fall due."""
+        """Every alert not yet recorded, in the order they fall due.
+
+        Running cycles list all their alerts, the future ones projected; paused cycles
+        only those already reached; stopped cycles none.
+        """
         found: list[SlaAlert] = []
         chosen = self.policy.select(self.facts)
         for metric, cycle in self._cycles.items():
             selection = chosen.get(metric)
-            if selection is None or cycle.running_since is None:
+            if selection is None or cycle.stopped_at is not None:
                 continue
             found.extend(self._alerts_of(metric, cycle, selection.target, selection.rule))
         return tuple(sorted(found, key=lambda a: (a.at, _KIND_ORDER[a.kind], a.metric.value)))
@@ -483,8 +495,10 @@ class SlaClock:
     def pending_alerts(self, now: datetime) -> tuple[SlaAlert, ...]:
         """Alerts that have fallen due by ``now`` and are not yet recorded.
 
-        A warning falls due when its share of the target is used up; a breach and each
-        escalation once more than their amount is used (strictly after the due instant).
+        A warning falls due at the instant its share of the target is used up; a breach
+        and each escalation rung strictly after their instant (a reply exactly at the due
+        time meets it). Instants that fall at the end of an open interval stay there: a
+        target due at 18:00 is breached at 18:00, not at the next opening.
         """
         now = aware("now", now)
         return tuple(
@@ -502,8 +516,6 @@ class SlaClock:
         settings = self.policy.settings(metric)
         calendar = self.policy.calendar(target.calendar)
         due = cycle.instant_at(target.within, calendar)
-        if due is None:
-            return
         wanted: list[tuple[AlertKind, timedelta, float | None, int | None]] = [
             (AlertKind.WARNING, target.within * f, f, None) for f in settings.warn_at
         ]
@@ -513,12 +525,12 @@ class SlaClock:
             for level, step in enumerate(settings.escalation, start=1)
         ]
         for kind, amount, threshold, level in wanted:
-            alert = SlaAlert(kind, metric, cycle.start_seq, due, due, threshold, level, rule)
-            if alert.key in cycle.emitted:
+            if _alert_key(kind, threshold, level) in cycle.emitted:
                 continue
             at = due if amount == target.within else cycle.instant_at(amount, calendar)
-            if at is not None:
-                yield attrs.evolve(alert, at=at)
+            if at is None:
+                return  # later thresholds are not reached either
+            yield SlaAlert(kind, metric, cycle.start_seq, at, due, threshold, level, rule)
 
 
 def _alert_key(kind: AlertKind, threshold: float | None, level: int | None) -> tuple[str, str]:
