@@ -25,7 +25,7 @@ from typing import Any
 
 import attrs
 
-from .._validate import aware
+from .._validate import aware, enum_value
 from ..errors import ValidationFailed
 from ..models import Channel, CustomerTier, Priority, TicketEvent, TicketStatus
 from .calendar import BusinessCalendar
@@ -251,15 +251,16 @@ class SlaClock:
     customer's tier, which target selection uses; set it again if it changes.
     """
 
-    __slots__ = ("_cycles", "_fields", "_seq", "_status", "policy", "ticket_id", "tier")
+    __slots__ = ("_cycles", "_fields", "_last_at", "_seq", "_status", "policy", "ticket_id", "tier")
 
     def __init__(self, policy: SlaPolicy, *, tier: CustomerTier = CustomerTier.REGULAR) -> None:
         if not isinstance(policy, SlaPolicy):
             raise ValidationFailed("policy", f"must be an SlaPolicy, not {type(policy).__name__}")
         self.policy = policy
-        self.tier = CustomerTier(tier)
+        self.tier = enum_value("tier", CustomerTier, tier)
         self.ticket_id: str | None = None
         self._seq = 0
+        self._last_at: datetime | None = None
         self._status = TicketStatus.NEW
         self._fields: dict[str, Any] = {}
         self._cycles: dict[SlaMetric, _Cycle] = {}
@@ -283,6 +284,7 @@ class SlaClock:
         other = SlaClock(self.policy, tier=self.tier)
         other.ticket_id = self.ticket_id
         other._seq = self._seq
+        other._last_at = self._last_at
         other._status = self._status
         other._fields = dict(self._fields)
         other._cycles = {m: c.copy() for m, c in self._cycles.items()}
@@ -333,6 +335,8 @@ class SlaClock:
             self._advance(event, at)
         self.ticket_id = event.ticket_id
         self._seq = event.seq
+        if self._last_at is None or at > self._last_at:
+            self._last_at = at
 
     def _start(self, event: TicketEvent) -> None:
         ticket = event.data.get("ticket")
@@ -412,8 +416,14 @@ class SlaClock:
     # -- reading -----------------------------------------------------------------------
 
     def state(self, now: datetime) -> SlaState:
-        """Every covered metric's clock at ``now``."""
+        """Every covered metric's clock at ``now``.
+
+        The clock holds the present, not the past: a ``now`` before the last event applied
+        reads as that event's time (replay a prefix of the stream to look back).
+        """
         now = aware("now", now)
+        if self._last_at is not None and now < self._last_at:
+            now = self._last_at
         chosen = self.policy.select(self.facts)
         clocks: dict[SlaMetric, MetricClock] = {}
         for metric, cycle in self._cycles.items():
