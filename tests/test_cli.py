@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,14 @@ def test_help_lists_the_demo_command(capsys: pytest.CaptureFixture[str]) -> None
         main(["--help"])
     assert exited.value.code == 0
     assert "demo" in capsys.readouterr().out
+
+
+def test_demo_runs_the_default_sla_policy(demo: str) -> None:
+    """The ticket nobody picks up breaches its first response; alerts are counted."""
+    never_assigned = demo[demo.index("试用版能升级到专业版吗？") :].split("\n")[:3]
+    assert any("SLA breached: first_response" in line for line in never_assigned)
+    summary = demo[demo.index("Summary") :]
+    for label in ("SLA warnings recorded", "SLA breaches recorded", "SLA escalations recorded"):
+        count = re.search(rf"{label} (\d+)", summary)
+        assert count is not None
+        assert int(count[1]) > 0

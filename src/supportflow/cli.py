@@ -40,6 +40,7 @@ from .models import (
     TicketEvent,
     TicketStatus,
 )
+from .sla import CalendarSpec, ClockStatus, SlaMetric, default_policy
 from .storage import SqliteStore
 from .testing import FixedClock
 
@@ -63,6 +64,13 @@ class Command:
 # -- the scripted day --------------------------------------------------------------------
 
 DEMO_START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+DEMO_HOURS = CalendarSpec.model_validate(
+    {
+        "name": "demo desk hours",
+        "weekly": {d: ["08:00-12:00", "13:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+    }
+)
+"""The desk's open hours for the shipped default SLA policy: weekdays 08:00-18:00 UTC."""
 """Monday morning of the scripted day; step times are relative to its date."""
 
 DEMO_TEAMS = (
@@ -263,6 +271,7 @@ class _Tally:
     duplicates: Counter[str] = attrs.field(factory=Counter)
     refused: Counter[str] = attrs.field(factory=Counter)
     auto_closed: list[str] = attrs.field(factory=list)
+    alerts: Counter[str] = attrs.field(factory=Counter)
 
 
 def _sequential_ids() -> Callable[[], str]:
@@ -459,10 +468,18 @@ class _DemoRun:
     def _run_due_jobs(self) -> str:
         report: DueJobsReport = self.desk.run_due_jobs()
         self.tally.auto_closed.extend(report.closed)
-        if not report.closed:
+        kinds = Counter(e.type for e in report.alerts)
+        self.tally.alerts.update(kinds)
+        done: list[str] = []
+        if report.alerts:
+            counted = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+            done.append(f"recorded SLA alerts ({counted})")
+        if report.closed:
+            closed = ", ".join(report.closed)
+            done.append(f"auto-closed {len(report.closed)} resolved tickets: {closed}")
+        if not done:
             return "run_due_jobs: nothing due (resolved tickets close three days after)"
-        closed = ", ".join(report.closed)
-        return f"run_due_jobs: auto-closed {len(report.closed)} resolved tickets: {closed}"
+        return "run_due_jobs: " + "; ".join(done)
 
 
 def _path(history: Sequence[TicketEvent]) -> list[str]:
@@ -478,8 +495,19 @@ def _path(history: Sequence[TicketEvent]) -> list[str]:
     return path
 
 
-def _notes(ticket: Ticket, history: Sequence[TicketEvent], tally: _Tally) -> list[str]:
+def _notes(
+    ticket: Ticket, history: Sequence[TicketEvent], tally: _Tally, desk: SupportDesk
+) -> list[str]:
     notes: list[str] = []
+    state = desk.sla(ticket.id)
+    breached = [m.value for m in state.breached]
+    if breached:
+        notes.append(f"SLA breached: {', '.join(breached)}")
+    running = [
+        c for c in state if c.status is ClockStatus.RUNNING and c.metric is SlaMetric.RESOLUTION
+    ]
+    if running and running[0].due_at is not None:
+        notes.append(f"resolution due {running[0].due_at:%a %H:%M}")
     if tally.duplicates[ticket.id]:
         notes.append(f"{tally.duplicates[ticket.id]} duplicate delivery absorbed")
     if ticket.follow_up_of:
@@ -515,7 +543,7 @@ def _report(desk: SupportDesk, tally: _Tally, width: int) -> None:
         )
         print(f"{columns}{_cell(t.subject, max(10, width - _display_width(columns)))}".rstrip())
         _print_wrapped(" " * 11, " → ".join(_path(histories[t.id])), width)
-        notes = _notes(t, histories[t.id], tally)
+        notes = _notes(t, histories[t.id], tally, desk)
         if notes:
             _print_wrapped(" " * 11, f"notes: {'; '.join(notes)}", width)
     print("\nSummary")
@@ -531,6 +559,9 @@ def _report(desk: SupportDesk, tally: _Tally, width: int) -> None:
         ("Duplicates absorbed", sum(tally.duplicates.values())),
         ("Refused transitions", sum(tally.refused.values())),
         ("Auto-closed by run_due_jobs", len(tally.auto_closed)),
+        ("SLA warnings recorded", tally.alerts[EventType.SLA_WARNING]),
+        ("SLA breaches recorded", tally.alerts[EventType.SLA_BREACHED]),
+        ("SLA escalations recorded", tally.alerts[EventType.SLA_ESCALATED]),
     )
     for label, value in figures:
         print(f"  {_cell(label, 28)}{value:>4}")
@@ -566,7 +597,12 @@ def _run_demo(args: argparse.Namespace) -> int:
         store = SqliteStore(path)
         try:
             clock = FixedClock(DEMO_START)
-            desk = SupportDesk(store, clock=clock, new_id=_sequential_ids())
+            desk = SupportDesk(
+                store,
+                clock=clock,
+                new_id=_sequential_ids(),
+                sla_policy=default_policy(DEMO_HOURS),
+            )
             print("supportflow demo: a scripted day at a small support desk")
             print(f"  store: SQLite file {path}")
             if keep is None:
