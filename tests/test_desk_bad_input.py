@@ -43,7 +43,7 @@ LONE_SURROGATE = "ok \ud800 then"
 OVERSIZED = "x" * (MAX_BODY_CHARS + 1)
 POLICY = default_policy(
     CalendarSpec.model_validate(
-        {"weekly": dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), ["09:00-18:00"])}
+        {"weekly": {day: ["09:00-18:00"] for day in ("mon", "tue", "wed", "thu", "fri")}}
     )
 )
 """The desk under test runs SLA clocks, so every call also exercises their bookkeeping."""
