@@ -47,7 +47,16 @@ from .models import (
     TicketStatus,
 )
 from .retry import retry_on_conflict
-from .routing import AssignmentStrategy, Classification, Classifier
+from .routing import (
+    AssignmentStrategy,
+    Classification,
+    Classifier,
+    FirstConfident,
+    KeywordClassifier,
+    PriorityDetector,
+    TrainableClassifier,
+    Vote,
+)
 from .sla import (
     BusinessCalendar,
     CalendarSpec,
@@ -92,7 +101,9 @@ __all__ = [
     "DueJobsReport",
     "DuplicateEntity",
     "EventType",
+    "FirstConfident",
     "InvalidTransition",
+    "KeywordClassifier",
     "LifecycleEvent",
     "MemoryStore",
     "Message",
@@ -100,6 +111,7 @@ __all__ = [
     "NotPermitted",
     "OptionalDependencyMissing",
     "Priority",
+    "PriorityDetector",
     "ReopenWindowExpired",
     "SchemaVersionError",
     "SlaImpact",
@@ -119,8 +131,10 @@ __all__ = [
     "TicketLifecycle",
     "TicketNotFound",
     "TicketStatus",
+    "TrainableClassifier",
     "UnitOfWork",
     "ValidationFailed",
+    "Vote",
     "__version__",
     "china_calendar",
     "default_policy",
