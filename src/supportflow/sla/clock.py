@@ -19,7 +19,7 @@ the ticket's current facts, so a priority change moves the due time at once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -166,6 +166,8 @@ class _Cycle:
     running_since: datetime | None = None
     stopped_at: datetime | None = None
     emitted: set[tuple[str, str]] = attrs.Factory(set)
+    last_start: datetime | None = None
+    """Where the run in progress at the stop began (``None``: paused when it stopped)."""
 
     def copy(self) -> _Cycle:
         return _Cycle(
@@ -175,6 +177,7 @@ class _Cycle:
             self.running_since,
             self.stopped_at,
             set(self.emitted),
+            self.last_start,
         )
 
     def pause(self, at: datetime) -> None:
@@ -188,9 +191,15 @@ class _Cycle:
             self.running_since = at
 
     def stop(self, at: datetime) -> None:
-        self.pause(at)
         if self.stopped_at is None:
+            self.last_start = self.running_since
             self.stopped_at = at
+        self.pause(at)
+
+    def restart(self) -> None:
+        """Undo a stop (a reopened ticket's resolution clock); it resumes at the next sync."""
+        self.stopped_at = None
+        self.last_start = None
 
     def consumed(self, calendar: BusinessCalendar, now: datetime) -> timedelta:
         used = sum((calendar.elapsed(a, b) for a, b in self.runs), _ZERO)
@@ -217,14 +226,13 @@ class _Cycle:
         return self.running_since is not None and now > instant
 
     def projected_due(self, amount: timedelta, calendar: BusinessCalendar) -> datetime | None:
-        """The due instant the cycle had while it last ran."""
+        """The due instant a stopped cycle had when it stopped (``None`` if it was paused)."""
         reached = self.instant_at(amount, calendar)
-        if reached is not None:
+        if reached is not None or self.last_start is None or self.stopped_at is None:
             return reached
-        if not self.runs:
-            return calendar.add(self.started_at, amount)
-        before_last = sum((calendar.elapsed(a, b) for a, b in self.runs[:-1]), _ZERO)
-        return calendar.add(self.runs[-1][0], amount - before_last)
+        used = sum((calendar.elapsed(a, b) for a, b in self.runs), _ZERO)
+        before = used - calendar.elapsed(self.last_start, self.stopped_at)
+        return calendar.add(self.last_start, amount - before)
 
     def gaps(self, now: datetime) -> tuple[tuple[datetime, datetime | None], ...]:
         found: list[tuple[datetime, datetime | None]] = []
@@ -323,14 +331,14 @@ class SlaClock:
             raise ValidationFailed(
                 "event.ticket_id", f"clock follows {self.ticket_id!r}, not {event.ticket_id!r}"
             )
-        at = event.at
+        at = event.at.astimezone(UTC)  # instants, not wall clocks: a DST fold compares right
         kind = event.type
         if kind.startswith(_SLA_PREFIX):
             self._record_alert(event)
         elif event.seq == 1:
             if kind != _CREATED:
                 raise ValidationFailed("event.type", f"a stream starts with {_CREATED!r}")
-            self._start(event)
+            self._start(event, at)
         else:
             self._advance(event, at)
         self.ticket_id = event.ticket_id
@@ -338,15 +346,15 @@ class SlaClock:
         if self._last_at is None or at > self._last_at:
             self._last_at = at
 
-    def _start(self, event: TicketEvent) -> None:
+    def _start(self, event: TicketEvent, at: datetime) -> None:
         ticket = event.data.get("ticket")
         if not isinstance(ticket, Mapping):
             raise ValidationFailed("event.data.ticket", "ticket.created must carry the ticket")
         self._fields = {k: ticket.get(k) for k in _FACT_FIELDS}
         self._status = TicketStatus(ticket.get("status", TicketStatus.NEW))
         for metric in (SlaMetric.FIRST_RESPONSE, SlaMetric.RESOLUTION):
-            self._cycles[metric] = _Cycle(event.seq, event.at)
-        self._sync(event.at)
+            self._cycles[metric] = _Cycle(event.seq, at)
+        self._sync(at)
 
     def _advance(self, event: TicketEvent, at: datetime) -> None:
         changes = event.data.get("changes") or {}
@@ -378,7 +386,7 @@ class SlaClock:
             for cycle in cycles.values():
                 cycle.stop(at)
         elif previous is TicketStatus.RESOLVED:
-            cycles[SlaMetric.RESOLUTION].stopped_at = None
+            cycles[SlaMetric.RESOLUTION].restart()
         self._sync(at)
 
     def _sync(self, at: datetime) -> None:
@@ -421,7 +429,7 @@ class SlaClock:
         The clock holds the present, not the past: a ``now`` before the last event applied
         reads as that event's time (replay a prefix of the stream to look back).
         """
-        now = aware("now", now)
+        now = aware("now", now).astimezone(UTC)
         if self._last_at is not None and now < self._last_at:
             now = self._last_at
         chosen = self.policy.select(self.facts)
@@ -510,7 +518,7 @@ class SlaClock:
         time meets it). Instants that fall at the end of an open interval stay there: a
         target due at 18:00 is breached at 18:00, not at the next opening.
         """
-        now = aware("now", now)
+        now = aware("now", now).astimezone(UTC)
         return tuple(
             a for a in self.alerts() if a.at < now or (a.kind is AlertKind.WARNING and a.at == now)
         )

@@ -10,6 +10,7 @@ JSON or TOML; durations may be written ``"1h30m"``, ``"45m"``, ISO 8601 or secon
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -72,7 +73,14 @@ _DURATION = re.compile(
 
 
 def _duration(value: Any) -> Any:
-    """``"1h30m"``, ``"45m"``, ``"90s"`` as a timedelta; anything else is left to pydantic."""
+    """``"1h30m"``, ``"45m"``, ``"90s"``, ``"5400"`` (seconds) as a timedelta.
+
+    Anything else is left to pydantic (ISO 8601, numbers of seconds); booleans are refused.
+    """
+    if isinstance(value, bool):
+        raise ValueError("must be a duration, not a boolean")
+    if isinstance(value, str) and value.strip().isdigit():
+        return timedelta(seconds=int(value))
     if isinstance(value, str):
         found = _DURATION.match(value)
         if found and any(found.groupdict().values()):
@@ -324,11 +332,13 @@ class SlaPolicy(SupportflowModel):
 
     name: Label = "sla"
     calendars: dict[Label, CalendarSpec] = Field(default_factory=dict)
-    rules: tuple[Rule, ...] = Field(min_length=1)
+    rules: tuple[Rule, ...]
     metrics: dict[SlaMetric, MetricSettings] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> Self:
+        if not self.rules:
+            raise ValueError("rules: a policy needs at least one rule")
         if ALWAYS_OPEN in self.calendars:
             raise ValueError(f"calendars: {ALWAYS_OPEN!r} is built in and cannot be redefined")
         names = [rule.name for rule in self.rules]
@@ -355,7 +365,13 @@ class SlaPolicy(SupportflowModel):
     @classmethod
     def from_json(cls, text: str | bytes) -> SlaPolicy:
         """A policy from a JSON document."""
-        return cls.model_validate_json(text)
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValidationFailed("json", str(exc)) from None
+        if not isinstance(data, Mapping):
+            raise ValidationFailed("json", "must be an object")
+        return cls.from_dict(data)
 
     @classmethod
     def from_toml(cls, text: str) -> SlaPolicy:
@@ -382,11 +398,11 @@ class SlaPolicy(SupportflowModel):
 
     def select(self, facts: TicketFacts) -> Mapping[SlaMetric, Selection]:
         """The target of each metric the policy covers for ``facts``."""
+        if not isinstance(facts, TicketFacts):
+            raise ValidationFailed("facts", f"must be TicketFacts, not {type(facts).__name__}")
         cache = self._selections
         found = cache.get(facts)
         if found is None:
-            if not isinstance(facts, TicketFacts):
-                raise ValidationFailed("facts", f"must be TicketFacts, not {type(facts).__name__}")
             found = self._select(facts)
             if len(cache) < 4096:
                 cache[facts] = found

@@ -22,10 +22,17 @@ What they generate (see each function):
   :class:`~supportflow.sla.calendar.BusinessCalendar` with several intervals per weekday,
   overnight intervals, sometimes 24x7, whole-day and partial holidays, extra working days
   and dated overrides, all dated within a few bounded years so each builds fast.
+- :func:`sla_policies`: random valid :class:`~supportflow.sla.policy.SlaPolicy` values
+  on one or two of those calendars, with conditional rules, targets on some metrics,
+  pause rules, warnings and escalation ladders; by default a last unconditional rule
+  covers every metric, so every ticket has every commitment.
+- :func:`ticket_histories`: one ticket's event stream as the desk records it, walking the
+  lifecycle from ``ticket.created``: ``supportflow.events.replay`` rebuilds the ticket
+  from it and ``SlaClock.replay`` follows it.
 
 Every strategy shrinks towards the simple end: UTC, one short interval on Monday, no
-holidays, the earliest datetime, a zero duration. Strategies for SLA policies and ticket
-event histories will join these with the SLA policy.
+holidays, the earliest datetime, a zero duration, one unconditional rule, a history of
+just ``ticket.created``.
 
 Comparing aware datetimes: two datetimes with the *same* ``tzinfo`` compare by wall clock,
 ignoring ``fold`` (PEP 495), so within a repeated DST hour a later instant can compare as
@@ -42,6 +49,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hypothesis import strategies as st
 
 from ..errors import ValidationFailed
+from ..events import EventType, json_value
+from ..lifecycle import TRANSITIONS, LifecycleEvent
+from ..models import (
+    Channel,
+    ComplaintCategory,
+    CustomerTier,
+    Priority,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    event_id,
+)
 from ..sla.calendar import (
     WEEKDAYS,
     BusinessCalendar,
@@ -51,6 +70,16 @@ from ..sla.calendar import (
     Override,
     WorkingDay,
 )
+from ..sla.policy import (
+    ALWAYS_OPEN,
+    Conditions,
+    EscalationStep,
+    MetricSettings,
+    Rule,
+    SlaMetric,
+    SlaPolicy,
+    Target,
+)
 
 __all__ = [
     "DEFAULT_ZONES",
@@ -58,6 +87,8 @@ __all__ = [
     "business_durations",
     "calendar_specs",
     "calendars",
+    "sla_policies",
+    "ticket_histories",
 ]
 
 DEFAULT_ZONES: tuple[str, ...] = ("UTC", "Asia/Shanghai", "America/New_York", "Europe/Berlin")
@@ -336,3 +367,372 @@ def calendars(
         open_time=open_time,
         bounded=bounded,
     ).map(BusinessCalendar)
+
+
+# -- SLA policies -----------------------------------------------------------------------
+
+# Shared by both strategies so that generated conditions match generated tickets.
+_CATEGORIES: tuple[str, ...] = ("billing", "technical", "service")
+_TEAMS: tuple[str, ...] = ("team-1", "team-2")
+
+_PAUSABLE = (
+    TicketStatus.NEW,
+    TicketStatus.ASSIGNED,
+    TicketStatus.IN_PROGRESS,
+    TicketStatus.WAITING_ON_CUSTOMER,
+    TicketStatus.ON_HOLD,
+)
+_CONDITION_FIELDS = ("tier", "priority", "channel", "category", "team", "complaint")
+_COVERING_RULE = "every ticket"
+
+
+def sla_policies(
+    *,
+    covering: bool = True,
+    max_rules: int = 4,
+    max_calendars: int = 2,
+    max_target: timedelta = timedelta(hours=48),
+    categories: Sequence[str] = _CATEGORIES,
+    teams: Sequence[str] = _TEAMS,
+    zones: Sequence[str] = DEFAULT_ZONES,
+    min_date: date = date(2025, 1, 1),
+    max_date: date = date(2025, 12, 31),
+) -> st.SearchStrategy[SlaPolicy]:
+    """Random valid :class:`~supportflow.sla.policy.SlaPolicy` values.
+
+    - One to ``max_calendars`` calendars from :func:`calendar_specs` (``zones``, holidays
+      dated in ``[min_date, max_date]``), named ``"business"``, ``"business-2"``, ...;
+      every weekly schedule has open time, so every target falls due.
+    - One to ``max_rules`` rules ``"rule-1"``, ... whose conditions constrain a few of
+      tier, priority, channel, category (from ``categories``), team (from ``teams``) and
+      the complaint flag, each setting targets for some metrics: whole minutes from one to
+      ``max_target``, on a policy calendar or ``"24x7"``.
+    - Settings for some metrics: ``pause_in`` a subset of the statuses a clock runs in,
+      ``warn_at`` strictly increasing fractions in (0, 1) (whole percent), and an
+      escalation ladder strictly increasing in whole minutes up to a day.
+    - With ``covering`` (the default) a last rule ``"every ticket"`` without conditions
+      sets every metric, so every ticket gets a target for every metric.
+
+    Shrinks towards one UTC calendar and one unconditional rule with a one-minute target
+    (then the covering rule), and no settings.
+    """
+    if max_rules < 1:
+        raise ValidationFailed("max_rules", "must be at least 1")
+    if max_calendars < 1:
+        raise ValidationFailed("max_calendars", "must be at least 1")
+    if max_target < timedelta(minutes=1):
+        raise ValidationFailed("max_target", "must be at least one minute")
+    specs = calendar_specs(zones=zones, min_date=min_date, max_date=max_date)
+    return _sla_policies(
+        covering,
+        max_rules,
+        max_calendars,
+        max_target // timedelta(minutes=1),
+        tuple(categories),
+        tuple(teams),
+        specs,
+    )
+
+
+def _some(values: Sequence[object]) -> st.SearchStrategy[tuple[object, ...]]:
+    """One or two distinct values (a condition that constrains)."""
+    return st.lists(st.sampled_from(tuple(values)), min_size=1, max_size=2, unique=True).map(tuple)
+
+
+@st.composite
+def _conditions(draw: st.DrawFn, categories: tuple[str, ...], teams: tuple[str, ...]) -> Conditions:
+    pools: dict[str, Sequence[object]] = {
+        "tier": tuple(CustomerTier),
+        "priority": tuple(Priority),
+        "channel": tuple(Channel),
+        "category": categories,
+        "team": teams,
+    }
+    usable = [f for f in _CONDITION_FIELDS if f == "complaint" or pools[f]]
+    chosen = draw(st.lists(st.sampled_from(usable), max_size=3, unique=True))
+    given: dict[str, object] = {}
+    for name in chosen:
+        given[name] = draw(st.booleans()) if name == "complaint" else draw(_some(pools[name]))
+    return Conditions.model_validate(given)
+
+
+@st.composite
+def _targets(
+    draw: st.DrawFn, metrics: Sequence[SlaMetric], max_minutes: int, calendars: tuple[str, ...]
+) -> dict[SlaMetric, Target]:
+    return {
+        metric: Target(
+            within=timedelta(minutes=draw(st.integers(1, max_minutes))),
+            calendar=draw(st.sampled_from(calendars)),
+        )
+        for metric in metrics
+    }
+
+
+@st.composite
+def _settings(draw: st.DrawFn) -> MetricSettings:
+    pause_in = draw(st.lists(st.sampled_from(_PAUSABLE), unique=True))
+    percents = sorted(draw(st.lists(st.integers(1, 99), unique=True, max_size=3)))
+    ladder = sorted(draw(st.lists(st.integers(0, 24 * 60), unique=True, max_size=3)))
+    return MetricSettings(
+        pause_in=tuple(pause_in),
+        warn_at=tuple(p / 100 for p in percents),
+        escalation=tuple(EscalationStep(after=timedelta(minutes=m)) for m in ladder),
+    )
+
+
+@st.composite
+def _sla_policies(
+    draw: st.DrawFn,
+    covering: bool,
+    max_rules: int,
+    max_calendars: int,
+    max_minutes: int,
+    categories: tuple[str, ...],
+    teams: tuple[str, ...],
+    specs: st.SearchStrategy[CalendarSpec],
+) -> SlaPolicy:
+    count = draw(st.integers(1, max_calendars))
+    names = ["business", *(f"business-{i}" for i in range(2, count + 1))]
+    calendars = {name: draw(specs) for name in names}
+    usable = (*names, ALWAYS_OPEN)
+    some_metrics = st.lists(st.sampled_from(tuple(SlaMetric)), min_size=1, unique=True)
+    rules = [
+        Rule(
+            name=f"rule-{i}",
+            when=draw(_conditions(categories, teams)),
+            targets=draw(_targets(draw(some_metrics), max_minutes, usable)),
+        )
+        for i in range(1, draw(st.integers(1, max_rules)) + 1)
+    ]
+    if covering:
+        every = draw(_targets(tuple(SlaMetric), max_minutes, usable))
+        rules.append(Rule(name=_COVERING_RULE, targets=every))
+    configured = draw(st.lists(st.sampled_from(tuple(SlaMetric)), unique=True))
+    return SlaPolicy(
+        calendars=calendars,
+        rules=tuple(rules),
+        metrics={metric: draw(_settings()) for metric in configured},
+    )
+
+
+# -- ticket histories -------------------------------------------------------------------
+
+_EVENT_TYPES: dict[LifecycleEvent, EventType] = {
+    LifecycleEvent.ASSIGN: EventType.ASSIGNED,
+    LifecycleEvent.REASSIGN: EventType.REASSIGNED,
+    LifecycleEvent.ACKNOWLEDGE: EventType.ACKNOWLEDGED,
+    LifecycleEvent.REPLY: EventType.REPLIED,
+    LifecycleEvent.REQUEST_INFO: EventType.INFO_REQUESTED,
+    LifecycleEvent.CUSTOMER_REPLIED: EventType.CUSTOMER_REPLIED,
+    LifecycleEvent.HOLD: EventType.HELD,
+    LifecycleEvent.RELEASE: EventType.RELEASED,
+    LifecycleEvent.ESCALATE: EventType.ESCALATED,
+    LifecycleEvent.RESOLVE: EventType.RESOLVED,
+    LifecycleEvent.CLOSE: EventType.CLOSED,
+    LifecycleEvent.REOPEN: EventType.REOPENED,
+}
+# Commands in the order histories shrink towards: the happy path first.
+_COMMANDS = (
+    LifecycleEvent.ASSIGN,
+    LifecycleEvent.ACKNOWLEDGE,
+    LifecycleEvent.RESOLVE,
+    LifecycleEvent.CLOSE,
+    LifecycleEvent.REPLY,
+    LifecycleEvent.REQUEST_INFO,
+    LifecycleEvent.CUSTOMER_REPLIED,
+    LifecycleEvent.HOLD,
+    LifecycleEvent.RELEASE,
+    LifecycleEvent.ESCALATE,
+    LifecycleEvent.REASSIGN,
+    LifecycleEvent.REOPEN,
+)
+_PRIORITIES = (Priority.NORMAL, Priority.LOW, Priority.HIGH, Priority.URGENT)
+_SUBJECTS = ("Cannot log in", "发票抬头错误", "打印机 offline after update", "Refund?")
+# SupportDesk's default reopen window: later customer messages open a follow-up ticket.
+_REOPEN_WINDOW = timedelta(days=7)
+_SYSTEM = "system"
+
+
+def ticket_histories(
+    *,
+    start: st.SearchStrategy[datetime] | datetime | None = None,
+    min_events: int = 1,
+    max_events: int = 12,
+    max_gap: timedelta = timedelta(days=3),
+    ticket_id: str = "ticket-1",
+    customer_id: str = "c-1",
+    agents: Sequence[str] = ("a-1", "a-2", "a-3"),
+    categories: Sequence[str] = _CATEGORIES,
+    teams: Sequence[str] = _TEAMS,
+) -> st.SearchStrategy[list[TicketEvent]]:
+    """One ticket's event stream, ``min_events`` to ``max_events`` long, as the desk records it.
+
+    Event 1 is ``ticket.created`` at ``start`` (a datetime, a strategy, by default
+    :func:`aware_datetimes` in UTC over 2025) carrying the new ticket with a random channel,
+    priority, category, complaint category and team. Each later event is a command the
+    lifecycle allows in the ticket's current status (``lifecycle.TRANSITIONS``), recorded
+    under the desk's event type with the ``data["changes"]`` the desk writes: the status
+    when it changes, ``updated_at``, ``version`` (= ``seq``) and the command's own fields
+    (assignment, acknowledgement, first response, resolution, reopening, closing,
+    escalation level). Event ``seq`` runs 1..n with ids ``event_id(ticket_id, seq)``.
+
+    Times are non-decreasing as instants, ``max_gap`` apart at most (whole minutes, often
+    under two hours), all in ``start``'s zone; a resolved ticket is reopened within the
+    desk's default seven-day window. A history stops early only when the ticket is closed,
+    never before ``min_events``. Agents come from ``agents`` (reassignment picks another
+    one); the customer acts as ``"customer:<customer_id>"``, the desk as ``"system"``.
+
+    ``supportflow.events.replay`` rebuilds the ticket from the result and
+    ``SlaClock.replay`` follows it. Shrinks towards a lone ``ticket.created``, then the
+    happy path: assigned, acknowledged, resolved, closed.
+    """
+    if start is None:
+        start = aware_datetimes("UTC")
+    elif isinstance(start, datetime):
+        if start.tzinfo is None or start.utcoffset() is None:
+            raise ValidationFailed("start", "must be timezone-aware")
+        start = st.just(start)
+    elif not isinstance(start, st.SearchStrategy):
+        raise ValidationFailed("start", "must be an aware datetime or a strategy of them")
+    if min_events < 1:
+        raise ValidationFailed("min_events", "must be at least 1")
+    if max_events < min_events:
+        raise ValidationFailed("max_events", "must not be below min_events")
+    if max_gap < timedelta(0):
+        raise ValidationFailed("max_gap", "must not be negative")
+    if len(set(agents)) < 2:
+        raise ValidationFailed("agents", "must name at least two agents (to reassign)")
+    return _ticket_histories(
+        start,
+        min_events,
+        max_events,
+        max_gap // timedelta(minutes=1),
+        ticket_id,
+        customer_id,
+        tuple(dict.fromkeys(agents)),
+        tuple(categories),
+        tuple(teams),
+    )
+
+
+def _maybe(values: tuple[str, ...]) -> st.SearchStrategy[str | None]:
+    return st.none() | st.sampled_from(values) if values else st.none()
+
+
+@st.composite
+def _ticket_histories(
+    draw: st.DrawFn,
+    start: st.SearchStrategy[datetime],
+    min_events: int,
+    max_events: int,
+    max_minutes: int,
+    ticket_id: str,
+    customer_id: str,
+    agents: tuple[str, ...],
+    categories: tuple[str, ...],
+    teams: tuple[str, ...],
+) -> list[TicketEvent]:
+    created = draw(start)
+    ticket = Ticket(
+        id=ticket_id,
+        channel=draw(st.sampled_from(tuple(Channel))),
+        customer_id=customer_id,
+        subject=draw(st.sampled_from(_SUBJECTS)),
+        body="Please help.",
+        category=draw(_maybe(categories)),
+        complaint_category=draw(st.none() | st.sampled_from(tuple(ComplaintCategory))),
+        priority=draw(st.sampled_from(_PRIORITIES)),
+        team_id=draw(_maybe(teams)),
+        created_at=created,
+        updated_at=created,
+    )
+    customer = f"customer:{customer_id}"
+    events = [
+        TicketEvent(
+            id=event_id(ticket_id, 1),
+            ticket_id=ticket_id,
+            seq=1,
+            type=EventType.CREATED.value,
+            at=created,
+            actor=customer,
+            data={"ticket": ticket.model_dump(mode="json")},
+        )
+    ]
+    status = TicketStatus.NEW
+    assignee: str | None = None
+    answered = False
+    level = 0
+    reopens = 0
+    now = created.astimezone(UTC)
+    length = draw(st.integers(min_events, max_events))
+    for seq in range(2, length + 1):
+        allowed = [
+            e
+            for e in _COMMANDS
+            if (status, e) in TRANSITIONS and (e is not LifecycleEvent.CLOSE or seq >= min_events)
+        ]
+        if not allowed:
+            break
+        command = draw(st.sampled_from(allowed))
+        limit = max_minutes
+        if status is TicketStatus.RESOLVED and command is not LifecycleEvent.CLOSE:
+            limit = min(limit, _REOPEN_WINDOW // timedelta(minutes=1))
+        gap = draw(st.integers(0, min(limit, 120)) | st.integers(0, limit))
+        now += timedelta(minutes=gap)
+        at = now.astimezone(created.tzinfo)
+        agent = assignee or agents[0]
+        actor = agent
+        changes: dict[str, object] = {}
+        extra: dict[str, object] = {}
+        if command in (LifecycleEvent.ASSIGN, LifecycleEvent.REASSIGN):
+            chosen = draw(st.sampled_from([a for a in agents if a != assignee]))
+            changes = {"assignee_id": chosen, "assigned_at": at, "acknowledged_at": None}
+            extra = {"previous_assignee_id": assignee}
+            actor, assignee = _SYSTEM, chosen
+        elif command is LifecycleEvent.ACKNOWLEDGE:
+            changes = {"acknowledged_at": at}
+        elif command in (LifecycleEvent.REPLY, LifecycleEvent.REQUEST_INFO):
+            if not answered:
+                changes, answered = {"first_response_at": at}, True
+            extra = {"message_id": f"{ticket_id}-m{seq}"}
+        elif command is LifecycleEvent.CUSTOMER_REPLIED:
+            actor = customer
+            extra = {"message_id": f"{ticket_id}-m{seq}"}
+            if status is TicketStatus.RESOLVED:
+                reopens += 1
+                changes = {"resolved_at": None, "resolution": None, "reopen_count": reopens}
+        elif command is LifecycleEvent.HOLD:
+            extra = {"reason": "waiting on a supplier"}
+        elif command is LifecycleEvent.ESCALATE:
+            level += 1
+            changes = {"escalation_level": level}
+            extra = {"reason": "needs senior support", "previous_assignee_id": assignee}
+        elif command is LifecycleEvent.RESOLVE:
+            changes = {"resolution": "Fixed in settings.", "resolved_at": at}
+        elif command is LifecycleEvent.CLOSE:
+            actor = _SYSTEM
+            changes = {"closed_at": at}
+        elif command is LifecycleEvent.REOPEN:
+            actor = customer
+            reopens += 1
+            changes = {"resolved_at": None, "resolution": None, "reopen_count": reopens}
+            extra = {"reason": "still broken"}
+        after = TRANSITIONS[(status, command)]
+        if after is not status:
+            changes["status"] = after
+        changes["updated_at"] = at
+        changes["version"] = seq
+        status = after
+        events.append(
+            TicketEvent(
+                id=event_id(ticket_id, seq),
+                ticket_id=ticket_id,
+                seq=seq,
+                type=_EVENT_TYPES[command].value,
+                at=at,
+                actor=actor,
+                data={"changes": {k: json_value(v) for k, v in changes.items()}, **extra},
+            )
+        )
+    return events
