@@ -8,7 +8,6 @@ cumulative open time, so ``add`` and ``elapsed`` are binary searches: O(log n) i
 
 from __future__ import annotations
 
-import tomllib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -22,6 +21,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from .._validate import aware
 from ..errors import ValidationFailed
 from ..models import SupportflowModel
+from ._documents import from_json_text, from_toml_text
 
 __all__ = [
     "BusinessCalendar",
@@ -298,16 +298,12 @@ class BusinessCalendar:
     @classmethod
     def from_json(cls, text: str | bytes) -> BusinessCalendar:
         """A calendar from a JSON document shaped like :class:`CalendarSpec`."""
-        return cls(CalendarSpec.model_validate_json(text))
+        return cls.from_dict(from_json_text(text))
 
     @classmethod
     def from_toml(cls, text: str) -> BusinessCalendar:
         """A calendar from a TOML document shaped like :class:`CalendarSpec`."""
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ValidationFailed("toml", str(exc)) from None
-        return cls.from_dict(data)
+        return cls.from_dict(from_toml_text(text))
 
     @classmethod
     def always_open(cls, timezone: str = "UTC") -> BusinessCalendar:

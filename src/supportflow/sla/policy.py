@@ -10,9 +10,7 @@ JSON or TOML; durations may be written ``"1h30m"``, ``"45m"``, ISO 8601 or secon
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from collections.abc import Mapping
 from datetime import time, timedelta
 from enum import StrEnum
@@ -32,6 +30,7 @@ from ..models import (
     Ticket,
     TicketStatus,
 )
+from ._documents import from_json_text, from_toml_text
 from .calendar import WEEKDAYS, BusinessCalendar, CalendarSpec, Hours, WorkingDay
 
 __all__ = [
@@ -365,22 +364,12 @@ class SlaPolicy(SupportflowModel):
     @classmethod
     def from_json(cls, text: str | bytes) -> SlaPolicy:
         """A policy from a JSON document."""
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValidationFailed("json", str(exc)) from None
-        if not isinstance(data, Mapping):
-            raise ValidationFailed("json", "must be an object")
-        return cls.from_dict(data)
+        return cls.from_dict(from_json_text(text))
 
     @classmethod
     def from_toml(cls, text: str) -> SlaPolicy:
         """A policy from a TOML document."""
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ValidationFailed("toml", str(exc)) from None
-        return cls.from_dict(data)
+        return cls.from_dict(from_toml_text(text))
 
     # -- queries -----------------------------------------------------------------------
 
