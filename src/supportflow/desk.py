@@ -1173,10 +1173,11 @@ class SupportDesk:
 
     @staticmethod
     def _stamps(clock: SlaClock) -> dict[str, datetime | None]:
+        deadlines, next_alert_at = clock.schedule()
         stamps: dict[str, datetime | None] = dict.fromkeys(_DUE_FIELDS.values())
-        for deadline in clock.deadlines():
+        for deadline in deadlines:
             stamps[_DUE_FIELDS[deadline.metric]] = deadline.due_at
-        stamps["sla_check_at"] = clock.next_alert_at()
+        stamps["sla_check_at"] = next_alert_at
         return stamps
 
     def _stamped_new(self, ticket: Ticket, tier: Any) -> Ticket:

@@ -476,17 +476,29 @@ class SlaClock:
 
     def deadlines(self) -> tuple[Deadline, ...]:
         """Running cycles' due times, soonest first (paused and stopped cycles have none)."""
+        return self.schedule()[0]
+
+    def schedule(self) -> tuple[tuple[Deadline, ...], datetime | None]:
+        """:meth:`deadlines` and :meth:`next_alert_at` in one pass (what the desk stamps).
+
+        Each live cycle's due instant is computed once, and only its first unrecorded
+        alert is looked at.
+        """
         found: list[Deadline] = []
+        next_at: datetime | None = None
         chosen = self.policy.select(self.facts)
         for metric, cycle in self._cycles.items():
             selection = chosen.get(metric)
-            if selection is None or cycle.running_since is None:
+            if selection is None or cycle.stopped_at is not None:
                 continue
-            calendar = self.policy.calendar(selection.target.calendar)
-            due = cycle.instant_at(selection.target.within, calendar)
-            if due is not None:
+            target = selection.target
+            due = cycle.instant_at(target.within, self.policy.calendar(target.calendar))
+            if due is not None and cycle.running_since is not None:
                 found.append(Deadline(metric, due))
-        return tuple(sorted(found, key=lambda d: d.due_at))
+            first = next(self._alerts_of(metric, cycle, target, selection.rule, due), None)
+            if first is not None and (next_at is None or first.at < next_at):
+                next_at = first.at
+        return tuple(sorted(found, key=lambda d: d.due_at)), next_at
 
     def due_at(self, metric: SlaMetric) -> datetime | None:
         """When ``metric``'s running cycle falls due (``None`` if not running or uncovered)."""
@@ -507,7 +519,9 @@ class SlaClock:
             selection = chosen.get(metric)
             if selection is None or cycle.stopped_at is not None:
                 continue
-            found.extend(self._alerts_of(metric, cycle, selection.target, selection.rule))
+            target = selection.target
+            due = cycle.instant_at(target.within, self.policy.calendar(target.calendar))
+            found.extend(self._alerts_of(metric, cycle, target, selection.rule, due))
         return tuple(sorted(found, key=lambda a: (a.at, _KIND_ORDER[a.kind], a.metric.value)))
 
     def pending_alerts(self, now: datetime) -> tuple[SlaAlert, ...]:
@@ -525,15 +539,14 @@ class SlaClock:
 
     def next_alert_at(self) -> datetime | None:
         """When the next unrecorded alert falls due, if any cycle is running."""
-        upcoming = self.alerts()
-        return upcoming[0].at if upcoming else None
+        return self.schedule()[1]
 
     def _alerts_of(
-        self, metric: SlaMetric, cycle: _Cycle, target: Target, rule: str
+        self, metric: SlaMetric, cycle: _Cycle, target: Target, rule: str, due: datetime | None
     ) -> Iterator[SlaAlert]:
+        """The cycle's unrecorded alerts in the order they fall due (``due``: its due instant)."""
         settings = self.policy.settings(metric)
         calendar = self.policy.calendar(target.calendar)
-        due = cycle.instant_at(target.within, calendar)
         wanted: list[tuple[AlertKind, timedelta, float | None, int | None]] = [
             (AlertKind.WARNING, target.within * f, f, None) for f in settings.warn_at
         ]
