@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from datetime import timedelta
 from types import TracebackType
 from typing import Any
@@ -12,6 +12,7 @@ import pytest
 from supportflow import (
     DEFAULT_TENANT,
     Agent,
+    AgentPool,
     AgentStatus,
     AssignmentFailed,
     AuthorKind,
@@ -21,6 +22,7 @@ from supportflow import (
     ConcurrencyConflict,
     Customer,
     CustomerNotFound,
+    Decision,
     DeskSettings,
     DuplicateEntity,
     InvalidTransition,
@@ -28,6 +30,7 @@ from supportflow import (
     NotPermitted,
     Priority,
     ReopenWindowExpired,
+    RoutingRequest,
     Store,
     SupportDesk,
     SupportflowError,
@@ -446,42 +449,55 @@ def test_assign_is_refused_once_resolved(
     assert caught.value.event == "reassign"
 
 
-class _PicksOutsider:
-    def choose(
-        self, ticket: Ticket, candidates: Sequence[Agent], open_counts: Mapping[str, int]
-    ) -> Agent | None:
-        return Agent(id="a-ghost", name="Ghost")
+class _Picks:
+    """A strategy that always answers the same agent, whoever that is."""
+
+    def __init__(self, agent_id: str) -> None:
+        self.agent_id = agent_id
+
+    def decide(self, request: RoutingRequest, pool: AgentPool) -> Decision:
+        return Decision(self.agent_id, "always this one")
 
 
-def test_assign_refuses_a_strategy_pick_that_is_not_a_candidate(
+def test_assign_refuses_a_strategy_pick_that_is_not_an_agent(
     open_desk: Callable[..., Any], clock: FixedClock
 ) -> None:
-    with open_desk(clock, assignment=_PicksOutsider()) as desk:
+    with open_desk(clock, assignment=_Picks("a-ghost")) as desk:
         ticket = desk.intake(channel="email", customer_id="c-reg", body="Hi")
-        with pytest.raises(AssignmentFailed):
+        with pytest.raises(AssignmentFailed, match="a-ghost"):
             desk.assign(ticket.id)
         assert desk.get_ticket(ticket.id) == ticket
 
 
-class _RecordsCandidates:
-    def __init__(self) -> None:
-        self.seen: list[str] = []
+@pytest.mark.parametrize("agent_id", ["a-ann", "a-bob", "a-sue", "a-oli"])
+def test_assign_takes_a_strategy_pick_only_if_online_and_below_capacity(
+    open_desk: Callable[..., Any], clock: FixedClock, agent_id: str
+) -> None:
+    with open_desk(clock, assignment=_Picks(agent_id)) as desk:
+        agent = desk.get_agent(agent_id)
+        ticket = desk.intake(channel="email", customer_id="c-reg", body="Hi")
+        fits = agent.status is not AgentStatus.OFFLINE and agent.capacity > len(
+            desk.list_tickets(assignee_id=agent_id)
+        )
+        if fits:
+            assert desk.assign(ticket.id).assignee_id == agent_id
+        else:
+            with pytest.raises(AssignmentFailed, match=agent_id):
+                desk.assign(ticket.id)
+            assert desk.get_ticket(ticket.id) == ticket
 
-    def choose(
-        self, ticket: Ticket, candidates: Sequence[Agent], open_counts: Mapping[str, int]
-    ) -> Agent | None:
-        self.seen = sorted(agent.id for agent in candidates)
-        return candidates[0] if candidates else None
 
-
-def test_strategy_gets_online_team_agents_below_capacity(
+def test_default_strategy_picks_an_online_agent_of_the_team_below_capacity(
     open_desk: Callable[..., Any], clock: FixedClock
 ) -> None:
-    strategy = _RecordsCandidates()
-    with open_desk(clock, assignment=strategy) as desk:
-        ticket = desk.intake(channel="email", customer_id="c-reg", body="Hi", team_id="t-support")
-        desk.assign(ticket.id)
-    assert strategy.seen == ["a-ann", "a-bob"]
+    with open_desk(clock) as desk:
+        picked = set()
+        for _ in range(4):
+            ticket = desk.intake(
+                channel="email", customer_id="c-reg", body="Hi", team_id="t-support"
+            )
+            picked.add(desk.assign(ticket.id).assignee_id)
+    assert picked == {"a-ann", "a-bob"}
 
 
 # -- acknowledge -----------------------------------------------------------------------------

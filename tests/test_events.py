@@ -20,6 +20,7 @@ AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def test_event_types_are_past_tense_ticket_and_sla_events() -> None:
     assert {e.value for e in EventType} == {
         "ticket.created",
+        "ticket.queued",
         "ticket.assigned",
         "ticket.reassigned",
         "ticket.acknowledged",

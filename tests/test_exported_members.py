@@ -14,6 +14,7 @@ PUBLIC_API = [
     "DEFAULT_TENANT",
     "Agent",
     "AgentNotFound",
+    "AgentPool",
     "AgentRole",
     "AgentStatus",
     "AssignmentFailed",
@@ -33,6 +34,7 @@ PUBLIC_API = [
     "CustomerNotFound",
     "CustomerTier",
     "Deadline",
+    "Decision",
     "DeskSettings",
     "DueJobsReport",
     "DuplicateEntity",
@@ -46,9 +48,11 @@ PUBLIC_API = [
     "NotFound",
     "NotPermitted",
     "OptionalDependencyMissing",
+    "Pipeline",
     "Priority",
     "PriorityDetector",
     "ReopenWindowExpired",
+    "RoutingRequest",
     "SchemaVersionError",
     "SlaImpact",
     "SlaMetric",
@@ -76,6 +80,7 @@ PUBLIC_API = [
     "default_policy",
     "replay",
     "retry_on_conflict",
+    "standard_pipeline",
 ]
 """Adding a name is a decision: add it here too. Removing one breaks hosts."""
 

@@ -589,6 +589,7 @@ def without_message_ids(events: list[TicketEvent]) -> list[dict[str, object]]:
     for event in events:
         dumped = event.model_dump(mode="json")
         dumped["data"].pop("message_id", None)
+        dumped["data"].pop("classification", None)  # what the classifier said, not history
         found.append(dumped)
     return found
 

@@ -48,14 +48,19 @@ from .models import (
 )
 from .retry import retry_on_conflict
 from .routing import (
+    AgentPool,
     AssignmentStrategy,
     Classification,
     Classifier,
+    Decision,
     FirstConfident,
     KeywordClassifier,
+    Pipeline,
     PriorityDetector,
+    RoutingRequest,
     TrainableClassifier,
     Vote,
+    standard_pipeline,
 )
 from .sla import (
     BusinessCalendar,
@@ -78,6 +83,7 @@ __all__ = [
     "DEFAULT_TENANT",
     "Agent",
     "AgentNotFound",
+    "AgentPool",
     "AgentRole",
     "AgentStatus",
     "AssignmentFailed",
@@ -97,6 +103,7 @@ __all__ = [
     "CustomerNotFound",
     "CustomerTier",
     "Deadline",
+    "Decision",
     "DeskSettings",
     "DueJobsReport",
     "DuplicateEntity",
@@ -110,9 +117,11 @@ __all__ = [
     "NotFound",
     "NotPermitted",
     "OptionalDependencyMissing",
+    "Pipeline",
     "Priority",
     "PriorityDetector",
     "ReopenWindowExpired",
+    "RoutingRequest",
     "SchemaVersionError",
     "SlaImpact",
     "SlaMetric",
@@ -140,4 +149,5 @@ __all__ = [
     "default_policy",
     "replay",
     "retry_on_conflict",
+    "standard_pipeline",
 ]

@@ -26,12 +26,14 @@ from . import _validate as check
 from ._build import assemble, evolve
 from .clock import Clock, SystemClock
 from .errors import (
+    AgentNotFound,
     AssignmentFailed,
     ConcurrencyConflict,
     DuplicateEntity,
     InvalidTransition,
     NotPermitted,
     ReopenWindowExpired,
+    TeamNotFound,
     ValidationFailed,
 )
 from .events import EventType, json_changes, json_value
@@ -53,8 +55,10 @@ from .models import (
     TicketStatus,
     event_id,
 )
-from .routing.defaults import LanguageOnlyClassifier, LeastLoaded
-from .routing.protocols import AssignmentStrategy, Classifier
+from .routing.assignment import AssignmentStrategy, Decision, RecentAgent, RoutingRequest
+from .routing.defaults import LanguageOnlyClassifier, default_strategy
+from .routing.pool import AgentPool
+from .routing.protocols import Classification, Classifier
 from .sla.clock import AlertKind, Deadline, SlaClock, SlaState
 from .sla.policy import Explanation, SlaMetric, SlaPolicy
 from .storage.protocols import DEFAULT_TENANT, OPEN_STATUSES, Store, UnitOfWork
@@ -77,10 +81,19 @@ _ALERT_EVENTS = {
 # Statuses in which SLA clocks can run, so run_due_jobs looks only at these tickets.
 _CLOCK_STATUSES = tuple(s for s in TicketStatus if s in OPEN_STATUSES)
 _CLOCK_CACHE_SIZE = 4096
-# Clocks advanced inside the current unit of work; published to the cache after it commits.
-_STAGED: ContextVar[list[tuple[str, int, SlaClock]] | None] = ContextVar(
-    "supportflow_staged_clocks", default=None
-)
+_PRIORITY_RANK = {p: rank for rank, p in enumerate(Priority)}  # urgent first
+
+
+@attrs.define(slots=True)
+class _Staged:
+    """What a unit of work changed that the desk's caches must learn once it commits."""
+
+    clocks: list[tuple[str, int, SlaClock]] = attrs.field(factory=list)
+    tickets: list[Ticket] = attrs.field(factory=list)
+    agents: list[Agent] = attrs.field(factory=list)
+
+
+_STAGED: ContextVar[_Staged | None] = ContextVar("supportflow_staged", default=None)
 
 
 class DeskSettings(SupportflowModel):
@@ -110,6 +123,8 @@ class DueJobsReport:
 
     closed: tuple[str, ...] = ()
     """Tickets auto-closed."""
+    assigned: tuple[str, ...] = ()
+    """Queued tickets assigned because an agent had room (with ``auto_assign``)."""
     deferred: tuple[str, ...] = ()
     """Tickets skipped because another writer changed them; the next pass retries."""
     alerts: tuple[TicketEvent, ...] = ()
@@ -138,7 +153,11 @@ class SupportDesk:
         tenant_id: the company this desk serves; every read and write is scoped to it.
         clock: the source of "now" (``SystemClock`` by default; tests inject a fixed one).
         classifier: called once at intake (default: language detection only).
-        assignment: picks an agent when ``assign`` is given none (default: least loaded).
+        assignment: picks an agent when ``assign`` is given none, or queues the ticket
+            with the reason (default: ``default_strategy()``, the least-loaded agent of
+            the ticket's team; ``standard_pipeline()`` is the whole process).
+        auto_assign: route every new ticket at intake: it is assigned, or it waits in
+            the queue (``queue()``) until an agent has room.
         sla_policy: the SLA (default: none, so no clocks run); with one, every change
             stamps the ticket's due times and ``run_due_jobs`` raises SLA alerts.
         settings: reopen window and auto-close delay.
@@ -154,6 +173,7 @@ class SupportDesk:
         clock: Clock | None = None,
         classifier: Classifier | None = None,
         assignment: AssignmentStrategy | None = None,
+        auto_assign: bool = False,
         sla_policy: SlaPolicy | None = None,
         settings: DeskSettings | None = None,
         new_id: Callable[[], str] | None = None,
@@ -165,7 +185,9 @@ class SupportDesk:
         _collaborator("store", store, "unit_of_work")
         _collaborator("clock", clock, "now")
         _collaborator("classifier", classifier, "classify")
-        _collaborator("assignment", assignment, "choose")
+        _collaborator("assignment", assignment, "decide")
+        if not isinstance(auto_assign, bool):
+            raise ValidationFailed("auto_assign", "must be true or false")
         if sla_policy is not None and not isinstance(sla_policy, SlaPolicy):
             raise ValidationFailed(
                 "sla_policy", f"must be an SlaPolicy, not {type(sla_policy).__name__}"
@@ -183,8 +205,11 @@ class SupportDesk:
             classifier if classifier is not None else LanguageOnlyClassifier()
         )
         self._assignment: AssignmentStrategy = (
-            assignment if assignment is not None else LeastLoaded()
+            assignment if assignment is not None else default_strategy()
         )
+        self._auto_assign = auto_assign
+        self._pool: AgentPool | None = None
+        self._pool_lock = threading.RLock()
         self._sla_policy: SlaPolicy | None = sla_policy
         self._clocks: OrderedDict[str, tuple[int, SlaClock]] = OrderedDict()
         self._clocks_lock = threading.Lock()
@@ -221,7 +246,9 @@ class SupportDesk:
             for team_id in stored.teams:
                 uow.teams.get(team_id)
             uow.agents.add(stored)
+            self._stage_agent(stored)
             uow.commit()
+        self._assign_queued()
         return stored
 
     def set_agent_status(self, agent_id: str, status: AgentStatus | str) -> Agent:
@@ -232,7 +259,10 @@ class SupportDesk:
             agent = uow.agents.get(agent_id)
             updated = evolve(agent, {"status": new_status, "version": agent.version + 1})
             uow.agents.update(updated)
+            self._stage_agent(updated)
             uow.commit()
+        if new_status is not AgentStatus.OFFLINE:
+            self._assign_queued()
         return updated
 
     def get_customer(self, customer_id: str) -> Customer:
@@ -461,7 +491,7 @@ class SupportDesk:
         now = self._now()
         created_at = now if received_at is None else check.aware("received_at", received_at)
         try:
-            return self._intake(fields, created_at)
+            return self._intake(fields, created_at, now)
         except DuplicateEntity:
             # Another worker stored the same delivery between our read and our commit.
             if external_id is None:
@@ -472,7 +502,7 @@ class SupportDesk:
                 raise
             return existing
 
-    def _intake(self, fields: dict[str, Any], created_at: datetime) -> Ticket:
+    def _intake(self, fields: dict[str, Any], created_at: datetime, now: datetime) -> Ticket:
         with self._unit() as uow:
             external_id = fields["external_id"]
             if external_id is not None:
@@ -493,22 +523,51 @@ class SupportDesk:
                     "updated_at": created_at,
                 },
             )
-            ticket = self._stamped_new(self._classified(draft, given), customer.tier)
+            classified, result = self._classified(draft, given)
+            ticket = self._stamped_new(classified, customer.tier)
             uow.tickets.add(ticket)
-            uow.events.append((self._created_event(ticket),))
+            uow.events.append((self._created_event(ticket, result),))
             uow.messages.add(
                 self._message(
                     ticket, AuthorKind.CUSTOMER, ticket.customer_id, ticket.body, created_at
                 )
             )
+            if self._auto_assign:
+                ticket = self._route_new(uow, ticket, max(now, created_at))
             uow.commit()
         return ticket
 
-    def _classified(self, ticket: Ticket, given: Mapping[str, Any]) -> Ticket:
+    def _route_new(self, uow: UnitOfWork, ticket: Ticket, now: datetime) -> Ticket:
+        """Assign a new ticket by the strategy, or queue it; either way the reason is kept."""
+        try:
+            decision = self._decide(uow, ticket, now)
+        except AssignmentFailed as exc:
+            decision = Decision(None, f"queued: {exc.reason}")
+        if decision.agent_id is not None:
+            return self._assign_to(uow, ticket, decision, SYSTEM_ACTOR, now)
+        return self._record(
+            uow,
+            ticket,
+            EventType.QUEUED,
+            SYSTEM_ACTOR,
+            now,
+            {},
+            status=ticket.status,
+            data=decision.as_data(),
+        )
+
+    def _classified(
+        self, ticket: Ticket, given: Mapping[str, Any]
+    ) -> tuple[Ticket, Classification | None]:
         """Apply the classifier's answer to what the request did not state itself."""
         result = self._classifier.classify(ticket)
         if result is None:
-            return ticket
+            return ticket, None
+        if not isinstance(result, Classification):
+            raise ValidationFailed(
+                "classifier",
+                f"classify() must return a Classification, not {type(result).__name__}",
+            )
         update: dict[str, Any] = {}
         if "category" not in given and result.category is not None:
             update["category"] = check.text(
@@ -526,9 +585,14 @@ class SupportDesk:
             update["language"] = check.text(
                 "classification.language", result.language, required=True, limit=100
             )
-        return evolve(ticket, update) if update else ticket
+        return (evolve(ticket, update) if update else ticket), result
 
-    def _created_event(self, ticket: Ticket) -> TicketEvent:
+    def _created_event(
+        self, ticket: Ticket, classification: Classification | None = None
+    ) -> TicketEvent:
+        data: dict[str, Any] = {"ticket": ticket.model_dump(mode="json")}
+        if classification is not None:
+            data["classification"] = _classification_data(classification)
         return assemble(
             TicketEvent,
             {
@@ -538,7 +602,7 @@ class SupportDesk:
                 "type": EventType.CREATED.value,
                 "at": ticket.created_at,
                 "actor": f"customer:{ticket.customer_id}",
-                "data": {"ticket": ticket.model_dump(mode="json")},
+                "data": data,
             },
         )
 
@@ -550,8 +614,9 @@ class SupportDesk:
         """Give the ticket to ``agent_id``, or to the strategy's pick when ``None``.
 
         A new ticket is assigned, one already assigned is reassigned; either way the new
-        assignee must acknowledge it. The agent must be below capacity
-        (``AssignmentFailed`` otherwise).
+        assignee must acknowledge it. The agent must be below capacity, on the ticket's
+        channel too (``AssignmentFailed`` otherwise, with the strategy's reason when it
+        found nobody). The event records who decided and why.
         """
         ticket_id = check.object_id("ticket_id", ticket_id)
         agent_id = check.optional_id("agent_id", agent_id)
@@ -559,63 +624,234 @@ class SupportDesk:
         now = self._now()
         with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
-            command = (
-                LifecycleEvent.ASSIGN
-                if ticket.status is TicketStatus.NEW
-                else LifecycleEvent.REASSIGN
-            )
-            status = next_status(ticket.id, ticket.status, command)
-            agent = self._pick_agent(uow, ticket, agent_id, team_id=ticket.team_id)
-            event_type = (
-                EventType.ASSIGNED if command is LifecycleEvent.ASSIGN else EventType.REASSIGNED
-            )
-            updated = self._record(
-                uow,
-                ticket,
-                event_type,
-                actor,
-                now,
-                {"assignee_id": agent.id, "assigned_at": now, "acknowledged_at": None},
-                status=status,
-                data={"previous_assignee_id": ticket.assignee_id},
-            )
+            next_status(ticket.id, ticket.status, self._assign_command(ticket.status))
+            decision = self._choose(uow, ticket, agent_id, now, actor=actor)
+            updated = self._assign_to(uow, ticket, decision, actor, now)
             uow.commit()
         return updated
 
-    def _pick_agent(
+    def queue(self) -> list[Ticket]:
+        """Tickets waiting for an agent: new and unassigned, most urgent first, then oldest.
+
+        With ``auto_assign`` each holds a ``ticket.queued`` event saying why no agent
+        could take it; the desk assigns them in this order as agents get room.
+        """
+        with self._unit() as uow:
+            return self._queued(uow)
+
+    @staticmethod
+    def _queued(uow: UnitOfWork) -> list[Ticket]:
+        waiting = uow.tickets.list(status=TicketStatus.NEW)
+        return sorted(waiting, key=lambda t: (_PRIORITY_RANK[t.priority], t.created_at, t.id))
+
+    @staticmethod
+    def _assign_command(status: TicketStatus) -> LifecycleEvent:
+        return LifecycleEvent.ASSIGN if status is TicketStatus.NEW else LifecycleEvent.REASSIGN
+
+    def _assign_to(
+        self,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        decision: Decision,
+        actor: str,
+        now: datetime,
+        *,
+        event_type: EventType | None = None,
+        changes: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        status_before: TicketStatus | None = None,
+    ) -> Ticket:
+        """Record the assignment ``decision`` made, with its reason, in one event.
+
+        ``status_before`` is the status the assignment starts from when the same event
+        made an earlier move (an escalation); a ``reason`` in ``data`` (the escalation's)
+        keeps its place and the decision's goes to ``routing_reason``.
+        """
+        before = ticket.status if status_before is None else status_before
+        command = self._assign_command(before)
+        status = next_status(ticket.id, before, command)
+        if event_type is None:
+            event_type = (
+                EventType.ASSIGNED if command is LifecycleEvent.ASSIGN else EventType.REASSIGNED
+            )
+        update: dict[str, Any] = dict(changes or {})
+        update.update(assignee_id=decision.agent_id, assigned_at=now, acknowledged_at=None)
+        if decision.team_id is not None:
+            update["team_id"] = decision.team_id
+        if decision.cursor is not None:
+            uow.cursors.put(*decision.cursor)
+        updated = self._record(
+            uow,
+            ticket,
+            event_type,
+            actor,
+            now,
+            update,
+            status=status,
+            data={
+                "previous_assignee_id": ticket.assignee_id,
+                **_decision_data(decision, given=data or {}),
+            },
+        )
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.track(updated)
+        return updated
+
+    def _choose(
         self,
         uow: UnitOfWork,
         ticket: Ticket,
         agent_id: str | None,
+        now: datetime,
         *,
-        team_id: str | None,
+        actor: str,
+        team_fixed: bool = False,
         field: str = "agent_id",
-    ) -> Agent:
-        counts = uow.tickets.open_counts_by_assignee()
-        if agent_id is not None:
-            agent = uow.agents.get(agent_id)
-            if agent.id == ticket.assignee_id:
-                raise ValidationFailed(field, f"ticket is already assigned to {agent.id!r}")
-            if counts.get(agent.id, 0) >= agent.capacity:
-                raise AssignmentFailed(
-                    ticket.id, f"agent {agent.id!r} is at capacity ({agent.capacity})"
+    ) -> Decision:
+        """The named agent after the capacity check, or the strategy's pick; else raise."""
+        if agent_id is None:
+            decision = self._decide(uow, ticket, now, team_fixed=team_fixed)
+            if decision.agent_id is None:
+                raise AssignmentFailed(ticket.id, decision.reason)
+            return decision
+        agent = uow.agents.get(agent_id)
+        if agent.id == ticket.assignee_id:
+            raise ValidationFailed(field, f"ticket is already assigned to {agent.id!r}")
+        full = self._no_room(uow, agent, ticket)
+        if full is not None:
+            raise AssignmentFailed(ticket.id, f"agent {agent.id!r} is {full}")
+        return Decision(agent.id, f"chosen by {actor}")
+
+    def _decide(
+        self, uow: UnitOfWork, ticket: Ticket, now: datetime, *, team_fixed: bool = False
+    ) -> Decision:
+        """The strategy's decision, checked against storage (the pool is only a cache).
+
+        A pick the store contradicts (offline, full, unknown) rebuilds the pool and asks
+        once more; a second bad pick is the strategy's fault: ``AssignmentFailed``.
+        """
+        request = RoutingRequest(
+            ticket=ticket,
+            now=now,
+            customer=uow.customers.get(ticket.customer_id),
+            teams=_TeamsOf(uow),
+            team_fixed=team_fixed,
+            recent=lambda: _recent_agents(uow, ticket),
+            cursor=uow.cursors.get,
+        )
+        problem = ""
+        for _ in range(2):
+            with self._pool_lock:
+                decision = self._assignment.decide(request, self._routing_pool(uow))
+            if not isinstance(decision, Decision):
+                raise ValidationFailed(
+                    "assignment", f"decide() must return a Decision, not {type(decision).__name__}"
                 )
-            return agent
-        candidates = [
-            a
-            for a in uow.agents.list()
-            if a.status is not AgentStatus.OFFLINE
-            and a.id != ticket.assignee_id
-            and (team_id is None or team_id in a.teams)
-            and counts.get(a.id, 0) < a.capacity
-        ]
-        chosen = self._assignment.choose(ticket, candidates, counts)
-        if chosen is None:
-            where = f" in team {team_id!r}" if team_id else ""
-            raise AssignmentFailed(ticket.id, f"no agent{where} is available below capacity")
-        if chosen not in candidates:
-            raise AssignmentFailed(ticket.id, f"strategy chose {chosen.id!r}, not a candidate")
-        return chosen
+            if decision.agent_id is None:
+                return decision
+            problem = self._unfit(uow, ticket, decision) or ""
+            if not problem:
+                return decision
+            self._drop_pool()
+        raise AssignmentFailed(
+            ticket.id, f"the strategy chose {decision.agent_id!r}, who is {problem}"
+        )
+
+    def _unfit(self, uow: UnitOfWork, ticket: Ticket, decision: Decision) -> str | None:
+        """Why the store says the decided agent may not take the ticket, or ``None``."""
+        agent_id = decision.agent_id or ""
+        agent = self._agent_or_none(uow, agent_id)
+        if agent is None:
+            return "not an agent of this desk"
+        if agent.status is AgentStatus.OFFLINE:
+            return "offline"
+        if agent.id == ticket.assignee_id:
+            return "the current assignee"
+        if decision.team_id is not None and self._team_or_none(uow, decision.team_id) is None:
+            return f"moving the ticket to unknown team {decision.team_id!r}"
+        return self._no_room(uow, agent, ticket)
+
+    @staticmethod
+    def _no_room(uow: UnitOfWork, agent: Agent, ticket: Ticket) -> str | None:
+        held = uow.tickets.open_for_assignee(agent.id)
+        if len(held) >= agent.capacity:
+            return f"at capacity ({len(held)}/{agent.capacity})"
+        limit = agent.channel_capacity.get(ticket.channel)
+        if limit is not None:
+            on_channel = sum(1 for t in held if t.channel is ticket.channel)
+            if on_channel >= limit:
+                return f"at their {ticket.channel.value} limit ({on_channel}/{limit})"
+        return None
+
+    @staticmethod
+    def _agent_or_none(uow: UnitOfWork, agent_id: str) -> Agent | None:
+        try:
+            return uow.agents.get(agent_id)
+        except AgentNotFound:
+            return None
+
+    @staticmethod
+    def _team_or_none(uow: UnitOfWork, team_id: str) -> Team | None:
+        try:
+            return uow.teams.get(team_id)
+        except TeamNotFound:
+            return None
+
+    def _assign_queued(self, now: datetime | None = None) -> tuple[str, ...]:
+        """Assign queued tickets, most urgent and oldest first, while agents have room.
+
+        One unit of work for the pass; a concurrent writer makes it give up quietly,
+        since the next trigger (a status change, a resolution, ``run_due_jobs``) retries.
+        """
+        if not self._auto_assign:
+            return ()
+        at = self._now() if now is None else now
+        assigned: list[str] = []
+        try:
+            with self._unit() as uow:
+                for ticket in self._queued(uow):
+                    with self._pool_lock:
+                        if self._routing_pool(uow).ready_count() == 0:
+                            break
+                    try:
+                        decision = self._decide(uow, ticket, max(at, ticket.updated_at))
+                    except AssignmentFailed:
+                        continue
+                    if decision.agent_id is not None:
+                        self._assign_to(
+                            uow,
+                            ticket,
+                            decision,
+                            SYSTEM_ACTOR,
+                            max(at, ticket.updated_at),
+                            data={"from_queue": True},
+                        )
+                        assigned.append(ticket.id)
+                uow.commit()
+        except ConcurrencyConflict:
+            self._drop_pool()
+            return ()
+        except BaseException:
+            self._drop_pool()
+            raise
+        return tuple(assigned)
+
+    def _routing_pool(self, uow: UnitOfWork) -> AgentPool:
+        """The routing index, built from the store on first use (call under the lock)."""
+        pool = self._pool
+        if pool is None:
+            held: list[Ticket] = []
+            for status in _CLOCK_STATUSES:
+                if status is not TicketStatus.NEW:
+                    held.extend(uow.tickets.list(status=status))
+            pool = self._pool = AgentPool(uow.agents.list(), held)
+        return pool
+
+    def _drop_pool(self) -> None:
+        """Forget the routing index; the next decision rebuilds it from the store."""
+        with self._pool_lock:
+            self._pool = None
 
     def acknowledge(self, ticket_id: str, *, agent_id: str) -> Ticket:
         """The assignee confirms they have taken the ticket (assigned → in progress)."""
@@ -835,18 +1071,22 @@ class SupportDesk:
         reason: str,
         to_agent_id: str | None = None,
         to_team_id: str | None = None,
+        route: bool = False,
     ) -> Ticket:
         """Raise the escalation level, optionally handing the ticket over.
 
-        With ``to_agent_id`` the ticket goes to that agent (a senior, say); with only
-        ``to_team_id`` the assignment strategy picks within that team. A handover puts the
-        ticket back to assigned, so the new owner acknowledges it. One event records it.
+        With ``to_agent_id`` the ticket goes to that agent (a senior, say); with
+        ``to_team_id`` the assignment strategy picks within that team; with ``route`` the
+        strategy picks by the new level alone (``TeamRouting``: seniors, then the team's
+        escalation team). A handover puts the ticket back to assigned, so the new owner
+        acknowledges it. One event records it, with the strategy's reason.
         """
         ticket_id = check.object_id("ticket_id", ticket_id)
         actor = check.object_id("actor", actor)
         reason = check.text("reason", reason, required=True, limit=MAX_SUBJECT_CHARS * 4)
         to_agent_id = check.optional_id("to_agent_id", to_agent_id)
         to_team_id = check.optional_id("to_team_id", to_team_id)
+        route = check.flag("route", route)
         now = self._now()
         with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
@@ -855,16 +1095,31 @@ class SupportDesk:
             if to_team_id is not None:
                 uow.teams.get(to_team_id)
                 changes["team_id"] = to_team_id
-            if to_agent_id is not None or to_team_id is not None:
-                command = (
-                    LifecycleEvent.ASSIGN if status is TicketStatus.NEW else LifecycleEvent.REASSIGN
+            data = {"reason": reason, "previous_assignee_id": ticket.assignee_id}
+            if to_agent_id is not None or to_team_id is not None or route:
+                raised = evolve(ticket, changes)
+                decision = self._choose(
+                    uow,
+                    raised,
+                    to_agent_id,
+                    now,
+                    actor=actor,
+                    team_fixed=to_team_id is not None,
+                    field="to_agent_id",
                 )
-                status = next_status(ticket.id, status, command)
-                team = to_team_id if to_team_id is not None else None
-                agent = self._pick_agent(
-                    uow, ticket, to_agent_id, team_id=team, field="to_agent_id"
+                updated = self._assign_to(
+                    uow,
+                    ticket,
+                    decision,
+                    actor,
+                    now,
+                    event_type=EventType.ESCALATED,
+                    changes=changes,
+                    data={"reason": reason},
+                    status_before=status,
                 )
-                changes.update(assignee_id=agent.id, assigned_at=now, acknowledged_at=None)
+                uow.commit()
+                return updated
             updated = self._record(
                 uow,
                 ticket,
@@ -873,7 +1128,7 @@ class SupportDesk:
                 now,
                 changes,
                 status=status,
-                data={"reason": reason, "previous_assignee_id": ticket.assignee_id},
+                data=data,
             )
             uow.commit()
         return updated
@@ -881,8 +1136,11 @@ class SupportDesk:
     # -- resolve, close, reopen --------------------------------------------------------
 
     def resolve(self, ticket_id: str, *, agent_id: str, resolution: str) -> Ticket:
-        """Mark the ticket solved; ``resolution`` says how (it feeds the knowledge base)."""
-        return self._simple(
+        """Mark the ticket solved; ``resolution`` says how (it feeds the knowledge base).
+
+        The agent's freed room goes to the queue at once (with ``auto_assign``).
+        """
+        resolved = self._simple(
             ticket_id,
             agent_id,
             LifecycleEvent.RESOLVE,
@@ -891,6 +1149,8 @@ class SupportDesk:
             resolution=("resolution", resolution),
             stamp="resolved_at",
         )
+        self._assign_queued()
+        return resolved
 
     def close(self, ticket_id: str, *, actor: str = SYSTEM_ACTOR) -> Ticket:
         """Close a resolved ticket for good."""
@@ -949,9 +1209,11 @@ class SupportDesk:
         order, each exactly once: the ticket's events say which were already recorded, and
         the version check refuses a second writer, so repeated or concurrent passes never
         record one twice. An escalation raises ``escalation_level`` to the ladder's rung.
-        Resolved tickets are closed ``auto_close_after`` their resolution. The host
-        schedules this (every minute is plenty). Each ticket is its own unit of work; one
-        changed concurrently is left for the next pass.
+        Resolved tickets are closed ``auto_close_after`` their resolution. With
+        ``auto_assign`` the routing index is rebuilt from the store (picking up agents and
+        tickets other processes changed) and queued tickets are assigned where agents have
+        room. The host schedules this (every minute is plenty). Each ticket is its own
+        unit of work; one changed concurrently is left for the next pass.
         """
         at = self._now() if now is None else check.aware("now", now)
         alerts: list[TicketEvent] = []
@@ -989,7 +1251,13 @@ class SupportDesk:
                 closed.append(ticket.id)
             except (ConcurrencyConflict, InvalidTransition):
                 deferred.append(ticket.id)
-        return DueJobsReport(closed=tuple(closed), deferred=tuple(deferred), alerts=tuple(alerts))
+        assigned: tuple[str, ...] = ()
+        if self._auto_assign:
+            self._drop_pool()
+            assigned = self._assign_queued(at)
+        return DueJobsReport(
+            closed=tuple(closed), deferred=tuple(deferred), alerts=tuple(alerts), assigned=assigned
+        )
 
     def _raise_alerts(self, listed: Ticket, at: datetime) -> list[TicketEvent]:
         """Record the SLA alerts of one ticket that fell due by ``at``, in one unit of work."""
@@ -1095,6 +1363,7 @@ class SupportDesk:
         updated = evolve(ticket, update)
         uow.tickets.update(updated)
         uow.events.append((event,))
+        self._stage_ticket(updated)
         return updated
 
     @staticmethod
@@ -1123,27 +1392,47 @@ class SupportDesk:
     # -- SLA clocks --------------------------------------------------------------------
 
     def _unit(self) -> AbstractContextManager[UnitOfWork]:
-        """A unit of work on the store; SLA clocks it advanced are cached once it commits."""
-        if self._sla_policy is None:
-            return self._store.unit_of_work(self._tenant_id)
-        return self._clocked_unit()
+        """A unit of work on the store; the caches learn what it changed once it commits."""
+        return self._tracked_unit()
 
     @contextmanager
-    def _clocked_unit(self) -> Iterator[UnitOfWork]:
-        staged: list[tuple[str, int, SlaClock]] = []
+    def _tracked_unit(self) -> Iterator[UnitOfWork]:
+        staged = _Staged()
         token = _STAGED.set(staged)
         try:
             with self._store.unit_of_work(self._tenant_id) as uow:
                 yield uow
+        except BaseException:
+            if staged.tickets or staged.agents:
+                self._drop_pool()  # the index may have seen writes that did not land
+            raise
         finally:
             _STAGED.reset(token)
-        for ticket_id, version, clock in staged:
+        for ticket_id, version, clock in staged.clocks:
             self._cache(ticket_id, version, clock)
+        if staged.tickets or staged.agents:
+            with self._pool_lock:
+                pool = self._pool
+                if pool is not None:
+                    for agent in staged.agents:
+                        pool.put_agent(agent)
+                    for ticket in staged.tickets:
+                        pool.track(ticket)
 
     def _stage(self, ticket_id: str, version: int, clock: SlaClock) -> None:
         staged = _STAGED.get()
         if staged is not None:
-            staged.append((ticket_id, version, clock))
+            staged.clocks.append((ticket_id, version, clock))
+
+    def _stage_ticket(self, ticket: Ticket) -> None:
+        staged = _STAGED.get()
+        if staged is not None:
+            staged.tickets.append(ticket)
+
+    def _stage_agent(self, agent: Agent) -> None:
+        staged = _STAGED.get()
+        if staged is not None:
+            staged.agents.append(agent)
 
     def _cache(self, ticket_id: str, version: int, clock: SlaClock) -> None:
         with self._clocks_lock:
@@ -1263,3 +1552,57 @@ def _as_model(field: str, model: type[_M], value: object) -> _M:
 def _random_id() -> str:
     """128 random bits as 32 hex digits (the shape of a UUID4 hex, at a fifth of the cost)."""
     return os.urandom(16).hex()
+
+
+def _decision_data(decision: Decision, *, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Event data for an assignment: the decision's reason and strategy beside ``given``."""
+    data = dict(given)
+    data["reason" if "reason" not in data else "routing_reason"] = decision.reason
+    if decision.strategy:
+        data["strategy"] = decision.strategy
+    return data
+
+
+def _classification_data(result: Classification) -> dict[str, Any]:
+    """What the classifier concluded, for the ticket's created event."""
+    return {
+        "category": result.category,
+        "confidence": result.confidence,
+        "labels": [[label, confidence] for label, confidence in result.labels],
+        "needs_triage": result.needs_triage,
+        "source": result.source,
+        "evidence": list(result.evidence),
+    }
+
+
+def _recent_agents(uow: UnitOfWork, ticket: Ticket) -> list[RecentAgent]:
+    """The agents of the customer's other tickets, most recently updated first."""
+    others = [
+        t
+        for t in uow.tickets.list(customer_id=ticket.customer_id)
+        if t.id != ticket.id and t.assignee_id is not None
+    ]
+    others.sort(key=lambda t: (t.updated_at, t.id), reverse=True)
+    return [RecentAgent(t.assignee_id or "", t.id, t.updated_at) for t in others]
+
+
+class _TeamsOf(Mapping[str, Team]):
+    """The tenant's teams, read from the unit of work on first use."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._teams: dict[str, Team] | None = None
+
+    def _all(self) -> dict[str, Team]:
+        if self._teams is None:
+            self._teams = {team.id: team for team in self._uow.teams.list()}
+        return self._teams
+
+    def __getitem__(self, team_id: str) -> Team:
+        return self._all()[team_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())

@@ -23,6 +23,7 @@ class EventType(StrEnum):
     """The ``type`` of each ticket event (past tense: something that happened)."""
 
     CREATED = "ticket.created"
+    QUEUED = "ticket.queued"
     ASSIGNED = "ticket.assigned"
     REASSIGNED = "ticket.reassigned"
     ACKNOWLEDGED = "ticket.acknowledged"

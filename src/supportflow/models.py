@@ -222,7 +222,12 @@ class Team(SupportflowModel):
 
 
 class Agent(SupportflowModel):
-    """A person who works tickets; ``capacity`` caps their open tickets."""
+    """A person who works tickets.
+
+    ``capacity`` caps their open tickets and ``channel_capacity`` the open tickets of a
+    channel (three chats at once, say). ``calendar`` names their working-hours calendar;
+    the ``Availability`` routing filter looks it up among the calendars it was given.
+    """
 
     id: Id
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
@@ -231,6 +236,10 @@ class Agent(SupportflowModel):
     languages: tuple[Label, ...] = ("en",)
     role: AgentRole = AgentRole.AGENT
     capacity: int = Field(default=10, ge=1, le=10_000)
+    channel_capacity: dict[Channel, Annotated[int, Field(ge=1, le=10_000)]] = Field(
+        default_factory=dict
+    )
+    calendar: Label | None = None
     status: AgentStatus = AgentStatus.AVAILABLE
     version: int = Field(default=1, ge=1)
 

@@ -10,7 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportflow import Agent, AgentStatus, AssignmentFailed, Channel, SupportDesk, Ticket
-from supportflow.routing import LanguageOnlyClassifier, LeastLoaded
+from supportflow.routing import (
+    AgentPool,
+    LanguageOnlyClassifier,
+    RoutingRequest,
+    default_strategy,
+)
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -39,30 +44,43 @@ def test_language_only_classifier_detects_language_and_nothing_else() -> None:
     assert result.priority is None
 
 
+def _held(agent_id: str, count: int) -> list[Ticket]:
+    """``count`` open tickets assigned to ``agent_id``."""
+    return [
+        _ticket().model_copy(
+            update={"id": f"{agent_id}-{n}", "assignee_id": agent_id, "status": "assigned"}
+        )
+        for n in range(count)
+    ]
+
+
+def _pick(agents: list[Agent], counts: dict[str, int]) -> str | None:
+    held = [t for agent_id, n in counts.items() for t in _held(agent_id, n)]
+    request = RoutingRequest(ticket=_ticket(), now=AT)
+    return default_strategy().decide(request, AgentPool(agents, held)).agent_id
+
+
 def test_least_loaded_prefers_the_smallest_share_of_capacity() -> None:
     agents = [_agent("a", capacity=10), _agent("b", capacity=2)]
     # a holds 4 of 10 (40%), b holds 1 of 2 (50%): a has more room.
-    chosen = LeastLoaded().choose(_ticket(), agents, {"a": 4, "b": 1})
-    assert chosen is not None
-    assert chosen.id == "a"
+    assert _pick(agents, {"a": 4, "b": 1}) == "a"
 
 
 def test_least_loaded_breaks_ties_by_agent_id() -> None:
-    agents = [_agent("b"), _agent("a")]
-    chosen = LeastLoaded().choose(_ticket(), agents, {})
-    assert chosen is not None
-    assert chosen.id == "a"
+    assert _pick([_agent("b"), _agent("a")], {}) == "a"
 
 
 def test_least_loaded_uses_away_agents_only_when_nobody_is_available() -> None:
     away = _agent("a", status=AgentStatus.AWAY)
     busy = _agent("b")
-    assert LeastLoaded().choose(_ticket(), [away, busy], {"b": 9}) == busy
-    assert LeastLoaded().choose(_ticket(), [away], {}) == away
+    assert _pick([away, busy], {"b": 9}) == "b"
+    assert _pick([away], {}) == "a"
 
 
-def test_least_loaded_returns_none_without_candidates() -> None:
-    assert LeastLoaded().choose(_ticket(), [], {}) is None
+def test_default_strategy_queues_without_candidates() -> None:
+    decision = default_strategy().decide(RoutingRequest(ticket=_ticket(), now=AT), AgentPool())
+    assert decision.agent_id is None
+    assert decision.reason.startswith("queued: ")
 
 
 @settings(max_examples=60, deadline=None)
@@ -71,9 +89,10 @@ def test_least_loaded_picks_a_least_loaded_candidate(loads: list[tuple[int, int]
     """Fairness: no candidate has a smaller share of its capacity in use than the pick."""
     agents = [_agent(f"a{n}", capacity=cap) for n, (cap, _) in enumerate(loads)]
     counts = {f"a{n}": min(held, cap - 1) for n, (cap, held) in enumerate(loads)}
-    chosen = LeastLoaded().choose(_ticket(), agents, counts)
+    chosen = _pick(agents, counts)
     assert chosen is not None
-    share = counts[chosen.id] / chosen.capacity
+    capacity = {a.id: a.capacity for a in agents}
+    share = counts[chosen] / capacity[chosen]
     assert all(share <= counts[a.id] / a.capacity for a in agents)
 
 

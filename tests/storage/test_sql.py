@@ -14,6 +14,7 @@ import threading
 import time
 from contextlib import closing
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -28,7 +29,9 @@ from supportflow.errors import (
 )
 from supportflow.models import Channel, Ticket, TicketStatus
 from supportflow.storage import SqliteStore
+from supportflow.storage import sql as sql_module
 from supportflow.storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, migrate
+from supportflow.storage.protocols import OPEN_STATUSES
 from supportflow.storage.sql import _Parsed
 from supportflow.testing.conformance import (
     T0,
@@ -244,6 +247,58 @@ def test_a_later_migration_keeps_existing_rows(path: Path) -> None:
     assert Ticket.model_validate_json(row[1]) == make_ticket("t-1", subject="kept")
 
 
+def test_version_1_database_gains_cursors_and_keeps_its_rows(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 2 on a database of the release before it: every row stays, cursors work."""
+    records = (
+        make_customer("c-1"),
+        make_agent("a-1"),
+        make_team("team-1"),
+        make_ticket("t-1", external_id="mail-1", status=TicketStatus.ASSIGNED, assignee_id="a-1"),
+        make_ticket("t-2", created_at=T0 + timedelta(hours=1)),
+        make_event("t-1", 1),
+        make_message("m-1", "t-1", body=TRICKY_TEXTS["mixed"]),
+    )
+    with monkeypatch.context() as patch:
+        patch.setattr(sql_module, "migrate", partial(migrate, migrations=MIGRATIONS[:1]))
+        old = SqliteStore(path)
+        seed(old, *records, tenant_id="acme")
+        old.close()
+    assert [row[0] for row in migration_rows(path)] == [1]
+    with raw(path) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+        rows_before = {
+            table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            for table in ("tickets", "customers", "agents", "teams", "ticket_events", "messages")
+        }
+    assert "cursors" not in tables
+
+    store = SqliteStore(path)
+    assert [row[0] for row in migration_rows(path)] == [1, 2]
+    with raw(path) as db:
+        for table, rows in rows_before.items():
+            assert db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == rows, table
+    with store.unit_of_work("acme") as uow:
+        assert uow.customers.get("c-1") == records[0]
+        assert uow.agents.get("a-1") == records[1]
+        assert uow.teams.get("team-1") == records[2]
+        assert uow.tickets.list() == [records[3], records[4]]
+        assert uow.tickets.open_for_assignee("a-1") == [records[3]]
+        assert uow.events.for_ticket("t-1") == [records[5]]
+        assert uow.messages.for_ticket("t-1") == [records[6]]
+        assert uow.cursors.get("routing.round_robin:team-1") is None
+        uow.cursors.put("routing.round_robin:team-1", "a-1")
+        uow.commit()
+    store.close()
+
+    reopened = SqliteStore(path)
+    assert [row[0] for row in migration_rows(path)] == [1, 2]
+    with reopened.unit_of_work("acme") as uow:
+        assert uow.cursors.get("routing.round_robin:team-1") == "a-1"
+    reopened.close()
+
+
 # Two connections racing for one ticket
 
 
@@ -368,6 +423,7 @@ def test_every_table_and_index_leads_with_tenant_id(store: SqliteStore, path: Pa
         ]
         assert sorted(tables) == [
             "agents",
+            "cursors",
             "customers",
             "messages",
             "teams",
@@ -511,6 +567,59 @@ def test_every_query_is_served_by_an_index(store: SqliteStore, path: Path) -> No
             assert not any(step.startswith("SCAN") for step in steps), (query, steps)
             if " AND " in query:
                 assert not any(step.endswith("(tenant_id=?)") for step in steps), (query, steps)
+
+
+def test_open_tickets_of_one_assignee_are_searched_in_the_status_index(
+    store: SqliteStore, path: Path
+) -> None:
+    """The capacity check reads one agent's open tickets: a search of the (tenant, status,
+    assignee) index per open status, not a scan of the tenant's tickets, also once the
+    planner has statistics of a tenant with many tickets."""
+    query = store._sql.open_for_assignee
+    search = (
+        "SEARCH tickets USING INDEX tickets_status (tenant_id=? AND status=? AND assignee_id=?)"
+    )
+    params = ["acme", *store._sql.open_statuses, "a-1"]
+    statuses = list(TicketStatus)
+    seed(
+        store,
+        *(
+            make_ticket(
+                f"t-{n}",
+                status=statuses[n % len(statuses)],
+                assignee_id=f"a-{n % 40}",
+                customer_id=f"c-{n % 7}",
+            )
+            for n in range(400)
+        ),
+        tenant_id="acme",
+    )
+    with raw(path) as db:
+        for analyzed in (False, True):
+            if analyzed:
+                db.execute("ANALYZE")
+            steps = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {query}", params)]
+            searches = [step for step in steps if step.startswith("SEARCH")]
+            assert searches == [search], (analyzed, steps)
+            assert not any(step.startswith("SCAN") for step in steps), (analyzed, steps)
+    with store.unit_of_work("acme") as uow:
+        found = uow.tickets.open_for_assignee("a-1")
+    assert [t.id for t in found] == sorted(
+        f"t-{n}" for n in range(1, 400, 40) if statuses[n % len(statuses)] in OPEN_STATUSES
+    )
+
+
+def test_a_cursor_is_one_row_rewritten_in_place(store: SqliteStore, path: Path) -> None:
+    for tenant, value in (("acme", "a-1"), ("acme", "a-2"), ("globex", "g-1"), ("acme", "a-3")):
+        with store.unit_of_work(tenant) as uow:
+            uow.cursors.put("routing.round_robin:team-1", value)
+            uow.commit()
+    with raw(path) as db:
+        rows = db.execute("SELECT tenant_id, name, value FROM cursors ORDER BY tenant_id")
+        assert rows.fetchall() == [
+            ("acme", "routing.round_robin:team-1", "a-3"),
+            ("globex", "routing.round_robin:team-1", "g-1"),
+        ]
 
 
 # Reading back: JSON texts already validated are not validated again

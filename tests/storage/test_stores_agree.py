@@ -21,7 +21,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from supportflow.errors import ConcurrencyConflict, DuplicateEntity, SupportflowError
+from supportflow.errors import (
+    ConcurrencyConflict,
+    DuplicateEntity,
+    SupportflowError,
+    ValidationFailed,
+)
 from supportflow.models import (
     Agent,
     AgentStatus,
@@ -53,6 +58,9 @@ MESSAGE_IDS = ("m-1", "m-2", "m-3", "m-4", "m-5")
 CHANNELS = (Channel.EMAIL, Channel.CHAT)
 EXTERNAL_IDS = ("x-1", "x-2")
 TEXTS = ("退款申请", "login failed 登录失败 🙏", "Robert'); DROP TABLE tickets;--", "plain")
+CURSOR_NAMES = ("routing.round_robin:team-1", "routing.round_robin:team-2", "游标 cursor")
+BAD_CURSOR_TEXTS = ("", "x" * 501, "a-\ud800")
+"""Refused as a cursor name and as a value (501 characters is too long for either)."""
 DEFERRABLE = (ConcurrencyConflict, DuplicateEntity)
 """Errors a store may raise at the call or only at ``commit()``."""
 
@@ -88,11 +96,13 @@ def snapshot(uow: UnitOfWork) -> dict[str, Any]:
             (c, x): tickets.find_by_external_id(c, x) for c in CHANNELS for x in EXTERNAL_IDS
         },
         "open_counts": {a: n for a, n in tickets.open_counts_by_assignee().items() if n},
+        "open_for": {a: tickets.open_for_assignee(a) for a in AGENT_IDS},
         "customers": uow.customers.list(),
         "agents": uow.agents.list(),
         "events": {t: uow.events.for_ticket(t) for t in TICKET_IDS},
         "messages": {t: uow.messages.for_ticket(t) for t in TICKET_IDS},
         "timeline": list(uow.events.between(T0 - timedelta(days=1), T0 + timedelta(days=1))),
+        "cursors": {name: uow.cursors.get(name) for name in CURSOR_NAMES},
     }
 
 
@@ -338,7 +348,28 @@ class StoresAgree(RuleBasedStateMachine):
         )
         self.write(lambda uow: uow.messages.add(message))
 
+    @rule(name=st.sampled_from(CURSOR_NAMES), value=st.sampled_from(AGENT_IDS + TEXTS))
+    def put_cursor(self, name: str, value: str) -> None:
+        self.write(lambda uow: uow.cursors.put(name, value))
+
+    @rule(
+        name=st.sampled_from(CURSOR_NAMES),
+        bad=st.sampled_from(BAD_CURSOR_TEXTS),
+        bad_name=st.booleans(),
+    )
+    def put_bad_cursor(self, name: str, bad: str, bad_name: bool) -> None:
+        """Every store refuses it at the call, stores nothing and keeps the unit going."""
+        if bad_name:
+            outcomes = self.on_each(lambda uow: uow.cursors.put(bad, "a-1"))
+        else:
+            outcomes = self.on_each(lambda uow: uow.cursors.put(name, bad))
+        assert self.agree(outcomes) == ("error", ValidationFailed), outcomes
+
     # Reads
+
+    @rule(assignee_id=st.sampled_from(AGENT_IDS))
+    def open_for_assignee(self, assignee_id: str) -> None:
+        self.read(lambda uow: uow.tickets.open_for_assignee(assignee_id))
 
     @rule(
         status=st.none() | st.sampled_from(TicketStatus),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-from ..models import Agent, AgentStatus, Ticket
+from ..models import Ticket
 from ..text import detect_language
+from .pipeline import Pipeline
 from .protocols import Classification
+from .steps import Availability, LeastLoaded, TeamRouting, WithinCapacity
 
-__all__ = ["LanguageOnlyClassifier", "LeastLoaded"]
+__all__ = ["LanguageOnlyClassifier", "default_strategy"]
 
 
 class LanguageOnlyClassifier:
@@ -19,26 +19,15 @@ class LanguageOnlyClassifier:
         return Classification(language=detect_language(f"{ticket.subject}\n{ticket.body}"))
 
 
-class LeastLoaded:
-    """Assigns to the available agent with the most free capacity.
+def default_strategy() -> Pipeline:
+    """The least-loaded agent of the ticket's team who is at work and has room.
 
-    Ranks by share of capacity in use, then open tickets, then agent id, so ties break the
-    same way every time. Agents who are away are used only when no one is available.
+    No skills, languages, tiers or escalation rungs: a desk that has not described its
+    agents still routes. ``standard_pipeline()`` is the full process.
     """
-
-    def choose(
-        self, ticket: Ticket, candidates: Sequence[Agent], open_counts: Mapping[str, int]
-    ) -> Agent | None:
-        """The least-loaded available candidate, else the least-loaded away one."""
-        for wanted in (AgentStatus.AVAILABLE, AgentStatus.AWAY):
-            pool = [a for a in candidates if a.status is wanted]
-            if pool:
-                return min(
-                    pool,
-                    key=lambda a: (
-                        open_counts.get(a.id, 0) / a.capacity,
-                        open_counts.get(a.id, 0),
-                        a.id,
-                    ),
-                )
-        return None
+    return Pipeline(
+        (Availability(), WithinCapacity()),
+        order=LeastLoaded(),
+        team=TeamRouting(senior_from_level=None, escalation_team_from_level=None),
+        name="default",
+    )

@@ -1,21 +1,19 @@
-"""The routing extension points: classifiers and assignment strategies.
+"""The classifier extension point: what a classifier returns and the protocol it keeps.
 
-A classifier or a strategy is any object with the right method; no base class needed.
-The desk calls the classifier once at intake and the strategy whenever it must pick an
-assignee itself. Both are pure: they read what they are given and return an answer.
+A classifier is any object with a ``classify`` method; no base class needed. The desk
+calls it once at intake. Assignment strategies have theirs in ``routing.assignment``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import attrs
 
 from ..errors import ValidationFailed
-from ..models import Agent, ComplaintCategory, Priority, Ticket
+from ..models import ComplaintCategory, Priority, Ticket
 
-__all__ = ["AssignmentStrategy", "Classification", "Classifier"]
+__all__ = ["Classification", "Classifier"]
 
 
 def _confidence(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -68,20 +66,4 @@ class Classifier(Protocol):
 
     def classify(self, ticket: Ticket) -> Classification | None:
         """The classification of ``ticket``, or ``None`` to abstain."""
-        ...
-
-
-class AssignmentStrategy(Protocol):
-    """Picks the agent for a ticket among candidates.
-
-    Contract: ``candidates`` are the tenant's agents that may take the ticket (in its team
-    when it has one, not offline, below capacity); ``open_counts`` maps agent id to open
-    tickets held. Return one of the candidates, or ``None`` when none fits. Deterministic
-    for the same input.
-    """
-
-    def choose(
-        self, ticket: Ticket, candidates: Sequence[Agent], open_counts: Mapping[str, int]
-    ) -> Agent | None:
-        """The chosen agent, or ``None``."""
         ...

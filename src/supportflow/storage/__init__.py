@@ -4,6 +4,7 @@ from .memory import MemoryStore
 from .protocols import (
     DEFAULT_TENANT,
     AgentRepository,
+    CursorRepository,
     CustomerRepository,
     EventLog,
     MessageRepository,
@@ -17,6 +18,7 @@ from .sql import SqliteStore
 __all__ = [
     "DEFAULT_TENANT",
     "AgentRepository",
+    "CursorRepository",
     "CustomerRepository",
     "EventLog",
     "MemoryStore",

@@ -30,7 +30,13 @@ from ..errors import (
     TicketNotFound,
 )
 from ..models import Agent, Channel, Customer, Message, Team, Ticket, TicketEvent, TicketStatus
-from .protocols import DEFAULT_TENANT, OPEN_STATUSES
+from .protocols import (
+    DEFAULT_TENANT,
+    MAX_CURSOR_NAME_CHARS,
+    MAX_CURSOR_VALUE_CHARS,
+    OPEN_STATUSES,
+    _check_cursor_text,
+)
 
 __all__ = ["MemoryStore", "MemoryUnitOfWork"]
 
@@ -57,6 +63,7 @@ class _TenantData:
 
     __slots__ = (
         "agents",
+        "cursors",
         "customers",
         "event_keys",
         "events",
@@ -72,7 +79,8 @@ class _TenantData:
     def __init__(self) -> None:
         self.tickets: dict[str, Ticket] = {}
         self.external: dict[tuple[Channel, str], str] = {}
-        self.open_by_assignee: Counter[str] = Counter()
+        self.open_by_assignee: dict[str, set[str]] = {}
+        """The ids of each assignee's tickets in ``OPEN_STATUSES``."""
         self.customers: dict[str, Customer] = {}
         self.agents: dict[str, Agent] = {}
         self.teams: dict[str, Team] = {}
@@ -81,6 +89,7 @@ class _TenantData:
         self.event_keys: set[tuple[str, int]] = set()
         self.messages: dict[str, list[Message]] = {}
         self.message_ids: set[str] = set()
+        self.cursors: dict[str, str] = {}
 
 
 class _Repo(Generic[E]):
@@ -182,6 +191,21 @@ class _TicketRepo(_Repo[Ticket]):
             self._refuse(DuplicateEntity("ticket", _external_key(ticket)))
         super().add(ticket)
 
+    def open_for_assignee(self, assignee_id: str) -> list[Ticket]:
+        # The ids are copied in one step, so a commit in another thread cannot change them
+        # midway; each ticket is checked again, as it may have moved (or not be stored yet).
+        held = set(self._data.open_by_assignee.get(assignee_id, ()))
+        committed, staged = self._committed, self._staged
+        found = [committed.get(i) for i in held if i not in staged]
+        found += staged.values()
+        mine = [
+            t
+            for t in found
+            if t is not None and t.assignee_id == assignee_id and t.status in OPEN_STATUSES
+        ]
+        mine.sort(key=lambda t: (t.created_at, t.id))
+        return mine
+
     def list(
         self,
         *,
@@ -201,7 +225,7 @@ class _TicketRepo(_Repo[Ticket]):
         return found
 
     def open_counts_by_assignee(self) -> Mapping[str, int]:
-        counts = Counter(self._data.open_by_assignee)
+        counts = Counter({a: len(ids) for a, ids in self._data.open_by_assignee.copy().items()})
         for ticket_id, ticket in self._staged.items():
             before = self._committed.get(ticket_id)
             if before is not None and before.assignee_id and before.status in OPEN_STATUSES:
@@ -225,16 +249,23 @@ class _TicketRepo(_Repo[Ticket]):
     def apply(self) -> None:
         data = self._data
         committed = self._committed
-        open_counts = data.open_by_assignee
+        open_ids = data.open_by_assignee
         for ticket_id, ticket in self._staged.items():
             before = committed.get(ticket_id)
             if before is not None:
                 if before.assignee_id and before.status in OPEN_STATUSES:
-                    open_counts[before.assignee_id] -= 1
+                    held = open_ids[before.assignee_id]
+                    held.discard(ticket_id)
+                    if not held:
+                        del open_ids[before.assignee_id]
                 if before.external_id is not None:
                     data.external.pop((before.channel, before.external_id), None)
             if ticket.assignee_id and ticket.status in OPEN_STATUSES:
-                open_counts[ticket.assignee_id] += 1
+                holding = open_ids.get(ticket.assignee_id)
+                if holding is None:
+                    open_ids[ticket.assignee_id] = {ticket_id}
+                else:
+                    holding.add(ticket_id)
             if ticket.external_id is not None:
                 data.external[(ticket.channel, ticket.external_id)] = ticket_id
             committed[ticket_id] = ticket
@@ -334,6 +365,32 @@ class _MessageRepo:
         self._data.message_ids |= self._ids
 
 
+class _CursorRepo:
+    """Cursors: puts staged over the committed dict, applied at commit, last write wins."""
+
+    __slots__ = ("_committed", "_staged")
+
+    def __init__(self, data: _TenantData) -> None:
+        self._committed = data.cursors
+        self._staged: dict[str, str] = {}
+
+    def get(self, name: str) -> str | None:
+        _check_cursor_text("name", name, MAX_CURSOR_NAME_CHARS)
+        found = self._staged.get(name)
+        return self._committed.get(name) if found is None else found
+
+    def put(self, name: str, value: str) -> None:
+        _check_cursor_text("name", name, MAX_CURSOR_NAME_CHARS)
+        _check_cursor_text("value", value, MAX_CURSOR_VALUE_CHARS)
+        self._staged[name] = value
+
+    def check(self) -> None:
+        """Nothing to check: cursors carry no version."""
+
+    def apply(self) -> None:
+        self._committed.update(self._staged)
+
+
 class MemoryUnitOfWork:
     """A unit of work over a :class:`MemoryStore`; see ``storage.protocols.UnitOfWork``.
 
@@ -343,6 +400,7 @@ class MemoryUnitOfWork:
 
     __slots__ = (
         "_agents",
+        "_cursors",
         "_customers",
         "_data",
         "_events",
@@ -358,6 +416,7 @@ class MemoryUnitOfWork:
     _teams: _Repo[Team] | None
     _events: _EventLog | None
     _messages: _MessageRepo | None
+    _cursors: _CursorRepo | None
 
     def __init__(self, store: MemoryStore, tenant_id: str, data: _TenantData) -> None:
         self._store = store
@@ -418,6 +477,14 @@ class MemoryUnitOfWork:
             repo = self._messages = _MessageRepo(self._data)
         return repo
 
+    @property
+    def cursors(self) -> _CursorRepo:
+        """Named values, last write wins."""
+        repo = self._cursors
+        if repo is None:
+            repo = self._cursors = _CursorRepo(self._data)
+        return repo
+
     def __enter__(self) -> MemoryUnitOfWork:
         return self
 
@@ -442,6 +509,7 @@ class MemoryUnitOfWork:
             self._teams,
             self._events,
             self._messages,
+            self._cursors,
         ):
             if repo is not None:
                 parts.append(repo)
@@ -460,6 +528,7 @@ class MemoryUnitOfWork:
         self._teams = None
         self._events = None
         self._messages = None
+        self._cursors = None
 
 
 class MemoryStore:

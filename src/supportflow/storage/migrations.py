@@ -1,8 +1,8 @@
 """The SQL schema as numbered migrations, and the dialect its SQL is written in.
 
-The schema is an ordered list of :class:`Migration` (``MIGRATIONS``); version 1 is the
-whole schema of this release. ``migrate(connection)`` runs at every store open. It refuses
-a database recorded at a newer version than this code knows
+The schema is an ordered list of :class:`Migration` (``MIGRATIONS``): version 1 is the
+initial schema, version 2 adds the ``cursors`` table. ``migrate(connection)`` runs at
+every store open. It refuses a database recorded at a newer version than this code knows
 (:class:`~supportflow.errors.SchemaVersionError`, nothing changed); a database already up
 to date is only read, so opening a store never waits for other writers. Otherwise, inside
 one write transaction, it creates ``schema_migrations`` if needed, applies every missing
@@ -10,22 +10,25 @@ migration in order and records each with the time it was applied. Two processes 
 new database at once are safe: the second waits for the first's transaction and then
 finds nothing left to apply.
 
-Adding migration 2 in a later release, so hosts keep their data:
+Adding a migration in a later release, so hosts keep their data:
 
-1. Append ``Migration(2, "what it does", (...))`` to ``MIGRATIONS``. Never edit, renumber
-   or remove a released migration: databases in the field have recorded it as applied.
+1. Append ``Migration(<next version>, "what it does", (...))`` to ``MIGRATIONS``. Never
+   edit, renumber or remove a released migration: databases in the field have recorded it
+   as applied.
 2. Write it as additive steps over existing rows: ``ALTER TABLE ... ADD COLUMN`` (nullable
    or with a default), ``CREATE INDEX``, ``UPDATE`` to backfill. A step that needs Python
    (for example filling a new column from each row's JSON ``data``) is a callable
    ``step(connection, dialect)``; it runs in the same transaction.
 3. Models only gain fields with defaults, so ``Model.model_validate_json`` still reads the
    ``data`` JSON written by older releases; rows are not rewritten for a new field.
-4. Add a test that opens a database created at version 1, reopens it with the new code and
-   finds every row intact and ``schema_migrations`` listing ``1, 2``.
+4. Add a test that opens a database created at the previous version, reopens it with the
+   new code and finds every row intact and ``schema_migrations`` listing every version
+   (migration 2 has ``test_version_1_database_gains_cursors_and_keeps_its_rows``).
 
-A host that upgrades then runs migration 2 once, on its first open; if it fails, the
-transaction rolls back and the database stays at version 1. A host that downgrades the
-library afterwards gets ``SchemaVersionError`` instead of a store that misreads its data.
+A host that upgrades then runs the new migration once, on its first open; if it fails, the
+transaction rolls back and the database stays at the previous version. A host that
+downgrades the library afterwards gets ``SchemaVersionError`` instead of a store that
+misreads its data.
 
 Portability: statements use standard SQL; type names come from :class:`Dialect` fields
 (``{key}``, ``{text}``, ``{integer}``, ``{json}``, ``{timestamp}`` in the DDL), and no table
@@ -48,8 +51,11 @@ many pages each insert or update touches:
   (``ORDER BY created_at, id`` and ``at, ticket_id, seq``). ``tickets_status (tenant_id,
   status, assignee_id)`` alone serves the status filter, the assignee filter (queried as
   ``status IN (every status) AND assignee_id = ?``) and the open-ticket counts per
-  assignee. The unfiltered ticket listing needs no index of its own: it reads every row of
-  the tenant anyway.
+  assignee, and one assignee's open tickets (``status IN (every open status) AND
+  assignee_id = ?``). The unfiltered ticket listing needs no index of its own: it reads
+  every row of the tenant anyway.
+- **Cursors** (migration 2) are a few short rows per tenant, keyed ``(tenant_id, name)``
+  and rewritten in place: a put changes one row and no index.
 """
 
 from __future__ import annotations
@@ -81,9 +87,11 @@ class Dialect:
     Statements are written with ``?`` placeholders and ``{name}`` type fields; ``sql()``
     and ``ddl()`` turn them into this dialect's text once, when a store opens.
 
-    No upsert or row-locking syntax is needed: writes are plain ``INSERT`` (uniqueness is
-    enforced by keys) and version-checked ``UPDATE ... WHERE version = ?``, which both
-    SQLite and PostgreSQL (at READ COMMITTED) run atomically per row.
+    No row-locking syntax is needed: writes are plain ``INSERT`` (uniqueness is enforced by
+    keys) and version-checked ``UPDATE ... WHERE version = ?``, which both SQLite and
+    PostgreSQL (at READ COMMITTED) run atomically per row. The one upsert, of cursors
+    (``INSERT ... ON CONFLICT (tenant_id, name) DO UPDATE SET value = excluded.value``), is
+    accepted as written by SQLite (3.24 or later) and PostgreSQL (9.5 or later).
     """
 
     name: str
@@ -206,7 +214,20 @@ _V1: tuple[Step, ...] = (
     "CREATE UNIQUE INDEX messages_position ON messages (tenant_id, ticket_id, position)",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _V1),)
+_V2: tuple[Step, ...] = (
+    """
+    CREATE TABLE cursors (
+        tenant_id {key} NOT NULL,
+        name {key} NOT NULL,
+        value {text} NOT NULL,
+        PRIMARY KEY (tenant_id, name)
+    )""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _V1),
+    Migration(2, "named cursors per tenant", _V2),
+)
 """Every migration, in version order; append only."""
 
 LATEST_VERSION = MIGRATIONS[-1].version

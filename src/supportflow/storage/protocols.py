@@ -26,6 +26,10 @@ The contract every implementation keeps:
 - **Locking stores.** A store may refuse a second writing unit in the same thread at once
   (with ``ConcurrencyConflict``) rather than wait for a lock the thread itself holds.
 - **Errors.** Only :class:`~supportflow.errors.SupportflowError` subclasses escape.
+
+Cursors (``uow.cursors``) are the one unversioned kind: small named strings, last write
+wins, for state that a lost update only makes slightly less fair (a round robin's
+position), never wrong.
 """
 
 from __future__ import annotations
@@ -35,12 +39,16 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
+from ..errors import ValidationFailed
 from ..models import Agent, Channel, Customer, Message, Team, Ticket, TicketEvent, TicketStatus
 
 __all__ = [
     "DEFAULT_TENANT",
+    "MAX_CURSOR_NAME_CHARS",
+    "MAX_CURSOR_VALUE_CHARS",
     "OPEN_STATUSES",
     "AgentRepository",
+    "CursorRepository",
     "CustomerRepository",
     "EventLog",
     "MessageRepository",
@@ -58,6 +66,27 @@ OPEN_STATUSES: frozenset[TicketStatus] = frozenset(TicketStatus) - {
     TicketStatus.CLOSED,
 }
 """Statuses that count against an agent's capacity."""
+
+MAX_CURSOR_NAME_CHARS = 300
+"""The longest cursor name a store must accept."""
+
+MAX_CURSOR_VALUE_CHARS = 500
+"""The longest cursor value a store must accept."""
+
+
+def _check_cursor_text(field: str, text: object, limit: int) -> None:
+    """Refuse a cursor name or value that not every store could keep as given."""
+    if not isinstance(text, str):
+        raise ValidationFailed(field, f"must be a string, not {type(text).__name__}")
+    if not text:
+        raise ValidationFailed(field, "must not be empty")
+    if len(text) > limit:
+        raise ValidationFailed(field, f"must be at most {limit} characters, got {len(text)}")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationFailed(field, "must be valid Unicode (no lone surrogates)") from None
 
 
 class TicketRepository(Protocol):
@@ -77,6 +106,11 @@ class TicketRepository(Protocol):
 
     def update(self, ticket: Ticket) -> None:
         """Replace the stored ticket; ``ticket.version`` must be the stored one plus one."""
+        ...
+
+    def open_for_assignee(self, assignee_id: str) -> list[Ticket]:
+        """The tickets in ``OPEN_STATUSES`` assigned to ``assignee_id``, ordered by
+        ``(created_at, id)``: one agent's load, without counting every agent's."""
         ...
 
     def list(
@@ -182,6 +216,31 @@ class MessageRepository(Protocol):
         ...
 
 
+class CursorRepository(Protocol):
+    """Small named strings of one tenant, such as where each team's round robin stands.
+
+    Unversioned: the last ``put`` committed wins, so two units that read a cursor at once
+    may both act on the same value (a store that refuses any unit whose reads are stale,
+    as SQLite does, raises ``ConcurrencyConflict`` for the later one instead). Fit for
+    state where that costs only a little fairness, not for anything that must not be lost.
+    Transactional like every other write.
+
+    A name is a string of 1 to :data:`MAX_CURSOR_NAME_CHARS` characters, a value one of 1
+    to :data:`MAX_CURSOR_VALUE_CHARS`, both valid Unicode (no lone surrogates); anything
+    else raises :class:`~supportflow.errors.ValidationFailed` naming ``"name"`` or
+    ``"value"``, stores nothing and leaves the unit usable.
+    """
+
+    def get(self, name: str) -> str | None:
+        """The value last put under ``name``, or ``None``; a name ``put`` would refuse is
+        refused here too."""
+        ...
+
+    def put(self, name: str, value: str) -> None:
+        """Store ``value`` under ``name``, replacing any value there (no version check)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over one tenant's repositories; use it as a context manager once."""
 
@@ -218,6 +277,11 @@ class UnitOfWork(Protocol):
     @property
     def messages(self) -> MessageRepository:
         """Messages."""
+        ...
+
+    @property
+    def cursors(self) -> CursorRepository:
+        """Named values, last write wins."""
         ...
 
     def __enter__(self) -> UnitOfWork:

@@ -16,7 +16,8 @@ transaction (``BEGIN``; no lock until it writes), an update is
 ``UPDATE ... WHERE version = <expected>``, and uniqueness is enforced by keys. When two
 units of work race for the same rows, the database refuses the loser (no row matched,
 ``SQLITE_BUSY`` or ``SQLITE_BUSY_SNAPSHOT``) and the store raises
-:class:`~supportflow.errors.ConcurrencyConflict`: retry the whole unit of work.
+:class:`~supportflow.errors.ConcurrencyConflict`: retry the whole unit of work. Cursors
+are the exception by design: a put is an upsert and the last commit wins.
 """
 
 from __future__ import annotations
@@ -51,7 +52,14 @@ from ..errors import (
 )
 from ..models import Agent, Channel, Customer, Message, Team, Ticket, TicketEvent, TicketStatus
 from .migrations import SQLITE, Dialect, migrate
-from .protocols import DEFAULT_TENANT, OPEN_STATUSES, UnitOfWork
+from .protocols import (
+    DEFAULT_TENANT,
+    MAX_CURSOR_NAME_CHARS,
+    MAX_CURSOR_VALUE_CHARS,
+    OPEN_STATUSES,
+    UnitOfWork,
+    _check_cursor_text,
+)
 
 __all__ = ["SqliteStore"]
 
@@ -299,6 +307,11 @@ class _Statements:
             "SELECT assignee_id, COUNT(*) FROM tickets WHERE tenant_id = ?"
             f" AND status IN ({open_marks}) AND assignee_id IS NOT NULL GROUP BY assignee_id"
         )
+        # Served by the (tenant_id, status, assignee_id) index: one range per open status.
+        self.open_for_assignee = q(
+            f"SELECT data FROM tickets WHERE tenant_id = ? AND status IN ({open_marks})"
+            " AND assignee_id = ? ORDER BY created_at, id"
+        )
         self.customers = _entity_sql(dialect, "customers")
         self.agents = _entity_sql(dialect, "agents")
         self.teams = _entity_sql(dialect, "teams")
@@ -324,6 +337,11 @@ class _Statements:
         self.messages_for_ticket = q(
             "SELECT data FROM messages WHERE tenant_id = ? AND ticket_id = ? ORDER BY position"
         )
+        self.cursor_get = q("SELECT value FROM cursors WHERE tenant_id = ? AND name = ?")
+        self.cursor_put = q(
+            "INSERT INTO cursors (tenant_id, name, value) VALUES (?, ?, ?)"
+            " ON CONFLICT (tenant_id, name) DO UPDATE SET value = excluded.value"
+        )
 
 
 class _SqliteUnitOfWork:
@@ -340,6 +358,7 @@ class _SqliteUnitOfWork:
     __slots__ = (
         "_agents",
         "_conn",
+        "_cursors",
         "_customers",
         "_events",
         "_failure",
@@ -361,13 +380,14 @@ class _SqliteUnitOfWork:
         self._state = _NEW
         self._failure: SupportflowError | None = None
         self._writer: int | None = None
-        # Repositories are made on first use: most units touch two or three of six.
+        # Repositories are made on first use: most units touch two or three of seven.
         self._tickets: _Tickets | None = None
         self._customers: _Entities[Customer] | None = None
         self._agents: _Entities[Agent] | None = None
         self._teams: _Entities[Team] | None = None
         self._events: _Events | None = None
         self._messages: _Messages | None = None
+        self._cursors: _Cursors | None = None
 
     @property
     def tenant_id(self) -> str:
@@ -424,6 +444,14 @@ class _SqliteUnitOfWork:
         found = self._messages
         if found is None:
             found = self._messages = _Messages(self)
+        return found
+
+    @property
+    def cursors(self) -> _Cursors:
+        """Named values, last write wins."""
+        found = self._cursors
+        if found is None:
+            found = self._cursors = _Cursors(self)
         return found
 
     def __enter__(self) -> _SqliteUnitOfWork:
@@ -692,6 +720,12 @@ class _Tickets:
         params = (self._tenant, *self._sql.open_statuses)
         return dict(self._uow._all(self._sql.open_counts, params, "ticket", "open counts"))
 
+    def open_for_assignee(self, assignee_id: str) -> list[Ticket]:
+        params = (self._tenant, *self._sql.open_statuses, assignee_id)
+        rows = self._uow._all(self._sql.open_for_assignee, params, "ticket", assignee_id)
+        load = self._parsed.load
+        return [load(row[0]) for row in rows]
+
     def list(
         self,
         *,
@@ -867,6 +901,27 @@ class _Messages:
         params = (self._tenant, ticket_id)
         rows = self._uow._all(self._sql.messages_for_ticket, params, "message", ticket_id)
         return [_load(Message, row[0], "message") for row in rows]
+
+
+class _Cursors:
+    """Cursors: one row per name, written with an upsert (no version to check)."""
+
+    __slots__ = ("_sql", "_tenant", "_uow")
+
+    def __init__(self, uow: _SqliteUnitOfWork) -> None:
+        self._uow = uow
+        self._sql = uow._sql
+        self._tenant = uow._tenant_id
+
+    def get(self, name: str) -> str | None:
+        _check_cursor_text("name", name, MAX_CURSOR_NAME_CHARS)
+        row = self._uow._one(self._sql.cursor_get, (self._tenant, name), "cursor", name)
+        return None if row is None else str(row[0])
+
+    def put(self, name: str, value: str) -> None:
+        _check_cursor_text("name", name, MAX_CURSOR_NAME_CHARS)
+        _check_cursor_text("value", value, MAX_CURSOR_VALUE_CHARS)
+        self._uow._write(self._sql.cursor_put, (self._tenant, name, value), "cursor", name)
 
 
 class SqliteStore:

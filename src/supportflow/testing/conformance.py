@@ -52,6 +52,7 @@ from ..errors import (
     NotFound,
     TeamNotFound,
     TicketNotFound,
+    ValidationFailed,
 )
 from ..models import (
     MAX_BODY_CHARS,
@@ -71,7 +72,14 @@ from ..models import (
     TicketEvent,
     TicketStatus,
 )
-from ..storage.protocols import DEFAULT_TENANT, OPEN_STATUSES, Store, UnitOfWork
+from ..storage.protocols import (
+    DEFAULT_TENANT,
+    MAX_CURSOR_NAME_CHARS,
+    MAX_CURSOR_VALUE_CHARS,
+    OPEN_STATUSES,
+    Store,
+    UnitOfWork,
+)
 
 __all__ = [
     "T0",
@@ -289,18 +297,35 @@ def _instant(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+_ASSIGNEES = ("a-1", "a-2")
+"""The agents whose open tickets :func:`_everything` lists."""
+
+_CURSOR = "routing.round_robin:team-1"
+"""The cursor name the tests write (the shape the desk's round robin uses)."""
+
+_CURSORS = (_CURSOR, "routing.round_robin:team-2")
+"""The cursors :func:`_everything` reads."""
+
+
 def _everything(uow: UnitOfWork, ticket_ids: Sequence[str]) -> dict[str, Any]:
-    """What a unit sees of the tenant: every listing, and the events and messages of tickets."""
+    """What a unit sees of the tenant: every listing, the events and messages of tickets,
+    the open tickets of :data:`_ASSIGNEES` and the cursors :data:`_CURSORS`."""
     return {
         "tickets": uow.tickets.list(),
         "customers": uow.customers.list(),
         "agents": uow.agents.list(),
         "teams": uow.teams.list(),
         "open_counts": _nonzero(uow.tickets.open_counts_by_assignee()),
+        "open_for": {a: uow.tickets.open_for_assignee(a) for a in _ASSIGNEES},
         "events": {t: uow.events.for_ticket(t) for t in ticket_ids},
         "messages": {t: uow.messages.for_ticket(t) for t in ticket_ids},
         "between": list(uow.events.between(T0 - timedelta(days=3650), T0 + timedelta(days=3650))),
+        "cursors": {name: uow.cursors.get(name) for name in _CURSORS},
     }
+
+
+def _by_id(ticket: Ticket) -> str:
+    return ticket.id
 
 
 def _nonzero(counts: Any) -> dict[str, int]:
@@ -316,12 +341,14 @@ def _everything_empty(ticket_ids: Sequence[str], **present: Any) -> dict[str, An
         "agents": [],
         "teams": [],
         "open_counts": {},
+        "open_for": {a: [] for a in _ASSIGNEES},
         "events": {t: [] for t in ticket_ids},
         "messages": {t: [] for t in ticket_ids},
         "between": [],
+        "cursors": dict.fromkeys(_CURSORS),
     }
     for key, value in present.items():
-        if isinstance(value, dict) and key in ("events", "messages"):
+        if isinstance(value, dict) and key in ("open_for", "events", "messages", "cursors"):
             empty[key] = empty[key] | value
         else:
             empty[key] = value
@@ -695,6 +722,7 @@ class StoreContract:
             uow.tickets.add(make_ticket("t-new"))
             uow.events.append([make_event("t-new", 1)])
             uow.messages.add(make_message("m-new", "t-new"))
+            uow.cursors.put(_CURSOR, "a-1")
             uow.tickets.update(next_version(make_ticket("t-1", version=1), subject="stale"))
 
         _refused(store, write, ConcurrencyConflict)
@@ -715,6 +743,7 @@ class StoreContract:
         with store.unit_of_work() as uow:
             uow.customers.add(make_customer("c-new"))
             uow.messages.add(make_message("m-new", "t-1"))
+            uow.cursors.put(_CURSOR, "a-1")
             with suppress(ConcurrencyConflict):
                 uow.tickets.update(stale)
             with pytest.raises(ConcurrencyConflict):
@@ -730,6 +759,7 @@ class StoreContract:
             writer.customers.add(make_customer("c-1"))
             writer.events.append([make_event("t-1", 1)])
             writer.messages.add(make_message("m-1", "t-1"))
+            writer.cursors.put(_CURSOR, "a-1")
             with store.unit_of_work() as reader:
                 assert _everything(reader, ["t-1"]) == _everything_empty(["t-1"])
                 assert reader.tickets.find_by_external_id(Channel.EMAIL, "x-1") is None
@@ -747,6 +777,7 @@ class StoreContract:
             uow.tickets.add(make_ticket("t-1"))
             uow.events.append([make_event("t-1", 1)])
             uow.messages.add(make_message("m-1", "t-1"))
+            uow.cursors.put(_CURSOR, "a-1")
         with store.unit_of_work() as uow:
             assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"])
 
@@ -759,6 +790,7 @@ class StoreContract:
                 uow.tickets.add(make_ticket("t-1"))
                 uow.events.append([make_event("t-1", 1)])
                 uow.messages.add(make_message("m-1", "t-1"))
+                uow.cursors.put(_CURSOR, "a-1")
                 raise Boom
 
         with pytest.raises(Boom):
@@ -770,9 +802,11 @@ class StoreContract:
         with store.unit_of_work() as uow:
             uow.tickets.add(make_ticket("t-1"))
             uow.customers.add(make_customer("c-1"))
+            uow.cursors.put(_CURSOR, "a-1")
             uow.rollback()
             with pytest.raises(TicketNotFound):
                 uow.tickets.get("t-1")
+            assert uow.cursors.get(_CURSOR) is None
         with store.unit_of_work() as uow:
             assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"])
 
@@ -783,6 +817,7 @@ class StoreContract:
         with store.unit_of_work() as uow:
             for record in (ticket, customer, agent, team, event, message):
                 _add(uow, record)
+            uow.cursors.put(_CURSOR, "a-1")
             assert uow.tickets.get("t-1") == ticket
             assert uow.tickets.find_by_external_id(Channel.EMAIL, "x-1") == ticket
             assert _everything(uow, ["t-1"]) == _everything_empty(
@@ -792,9 +827,11 @@ class StoreContract:
                 agents=[agent],
                 teams=[team],
                 open_counts={"a-1": 1},
+                open_for={"a-1": [ticket]},
                 events={"t-1": [event]},
                 messages={"t-1": [message]},
                 between=[event],
+                cursors={_CURSOR: "a-1"},
             )
 
     def test_unit_reads_its_own_updates(self, store: Store) -> None:
@@ -828,6 +865,7 @@ class StoreContract:
             uow.tickets.add(make_ticket("t-1"))
             uow.events.append([make_event("t-1", 1), make_event("t-1", 2)])
             uow.messages.add(make_message("m-1", "t-1"))
+            uow.cursors.put(_CURSOR, "a-1")
             uow.customers.add(make_customer("c-1", name="again"))
 
         _refused(store, write, DuplicateEntity)
@@ -934,6 +972,7 @@ class StoreContract:
             make_message("m-1", "t-1"),
             tenant_id=TENANT_A,
         )
+        _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-1"), TENANT_A)
         with store.unit_of_work(TENANT_B) as uow:
             assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"])
             assert uow.tickets.find_by_external_id(Channel.EMAIL, "x-1") is None
@@ -1028,6 +1067,134 @@ class StoreContract:
         with store.unit_of_work() as uow:
             assert _nonzero(uow.tickets.open_counts_by_assignee()) == {"a-2": 1}
 
+    # One assignee's open tickets
+
+    def test_open_for_assignee_lists_only_open_statuses(self, store: Store) -> None:
+        tickets = [
+            make_ticket(f"t-{status.value}", status=status, assignee_id="a-1")
+            for status in TicketStatus
+        ]
+        seed(store, *tickets)
+        with store.unit_of_work() as uow:
+            found = uow.tickets.open_for_assignee("a-1")
+        assert {t.status for t in found} == OPEN_STATUSES
+        assert found == sorted((t for t in tickets if t.status in OPEN_STATUSES), key=_by_id)
+
+    def test_open_for_assignee_ordered_by_created_at_then_id(self, store: Store) -> None:
+        shanghai = ZoneInfo("Asia/Shanghai")
+
+        def mine(ticket_id: str, created_at: datetime) -> Ticket:
+            return make_ticket(
+                ticket_id, created_at=created_at, status=TicketStatus.IN_PROGRESS, assignee_id="a-1"
+            )
+
+        early = mine("t-z", datetime(2024, 3, 4, 8, 0, tzinfo=UTC))
+        tie_upper = mine("t-B", datetime(2024, 3, 4, 17, 0, tzinfo=shanghai))
+        tie_lower = mine("t-a", datetime(2024, 3, 4, 9, 0, tzinfo=UTC))
+        late = mine("t-0", datetime(2024, 3, 4, 9, 30, tzinfo=UTC))
+        seed(store, late, tie_lower)
+        seed(store, early, tie_upper)
+        with store.unit_of_work() as uow:
+            assert uow.tickets.open_for_assignee("a-1") == [early, tie_upper, tie_lower, late]
+
+    def test_open_for_assignee_leaves_out_other_assignees(self, store: Store) -> None:
+        mine = make_ticket("t-1", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+        seed(
+            store,
+            mine,
+            make_ticket("t-2", status=TicketStatus.ASSIGNED, assignee_id="a-2"),
+            make_ticket("t-3", status=TicketStatus.ASSIGNED, assignee_id="A-1"),
+            make_ticket("t-4", status=TicketStatus.ASSIGNED, assignee_id="a-10"),
+            make_ticket("t-5"),
+        )
+        with store.unit_of_work() as uow:
+            assert uow.tickets.open_for_assignee("a-1") == [mine]
+            assert uow.tickets.open_for_assignee("a-9") == []
+            assert uow.tickets.open_for_assignee("a-%") == []
+
+    def test_open_for_assignee_agrees_with_list_and_open_counts(self, store: Store) -> None:
+        statuses = list(TicketStatus)
+        tickets = [
+            make_ticket(
+                f"t-{n}",
+                status=statuses[n % len(statuses)],
+                assignee_id=(None, "a-1", "a-2")[n % 3],
+                created_at=T0 + timedelta(minutes=(n * 7) % 11),
+            )
+            for n in range(30)
+        ]
+        seed(store, *tickets)
+        with store.unit_of_work() as uow:
+            counts = _nonzero(uow.tickets.open_counts_by_assignee())
+            for agent in ("a-1", "a-2"):
+                listed = uow.tickets.list(assignee_id=agent)
+                found = uow.tickets.open_for_assignee(agent)
+                assert found == [t for t in listed if t.status in OPEN_STATUSES]
+                assert len(found) == counts[agent]
+
+    def test_open_for_assignee_follows_committed_updates(self, store: Store) -> None:
+        first = make_ticket("t-1", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+        second = make_ticket("t-2", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+        done = make_ticket("t-3", status=TicketStatus.RESOLVED, assignee_id="a-2")
+        seed(store, first, second, done)
+        moved = next_version(first, assignee_id="a-2")
+        reopened = next_version(done, status=TicketStatus.IN_PROGRESS)
+
+        def write(uow: UnitOfWork) -> None:
+            uow.tickets.update(moved)
+            uow.tickets.update(next_version(second, status=TicketStatus.RESOLVED))
+            uow.tickets.update(reopened)
+
+        _committed(store, write, DEFAULT_TENANT)
+        with store.unit_of_work() as uow:
+            assert uow.tickets.open_for_assignee("a-1") == []
+            assert uow.tickets.open_for_assignee("a-2") == [moved, reopened]
+
+    def test_open_for_assignee_sees_the_units_own_writes(self, store: Store) -> None:
+        kept = make_ticket("t-1", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+        resolved = make_ticket("t-2", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+        handed_over = make_ticket("t-3", status=TicketStatus.ASSIGNED, assignee_id="a-2")
+        seed(store, kept, resolved, handed_over)
+        added = make_ticket(
+            "t-0", status=TicketStatus.NEW, assignee_id="a-1", created_at=T0 - timedelta(hours=1)
+        )
+        taken = next_version(handed_over, assignee_id="a-1")
+        with store.unit_of_work() as writer:
+            writer.tickets.add(added)
+            writer.tickets.update(next_version(resolved, status=TicketStatus.RESOLVED))
+            writer.tickets.update(taken)
+            assert writer.tickets.open_for_assignee("a-1") == [added, kept, taken]
+            assert writer.tickets.open_for_assignee("a-2") == []
+            with store.unit_of_work() as reader:
+                assert reader.tickets.open_for_assignee("a-1") == [kept, resolved]
+                assert reader.tickets.open_for_assignee("a-2") == [handed_over]
+
+    def test_open_for_assignee_forgets_rolled_back_writes(self, store: Store) -> None:
+        kept = make_ticket("t-1", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+        seed(store, kept)
+        with store.unit_of_work() as uow:
+            uow.tickets.add(make_ticket("t-2", status=TicketStatus.ASSIGNED, assignee_id="a-1"))
+            uow.tickets.update(next_version(kept, status=TicketStatus.CLOSED))
+            assert uow.tickets.open_for_assignee("a-1") == [
+                make_ticket("t-2", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+            ]
+            uow.rollback()
+            assert uow.tickets.open_for_assignee("a-1") == [kept]
+        with store.unit_of_work() as uow:
+            assert uow.tickets.open_for_assignee("a-1") == [kept]
+
+    def test_open_for_assignee_sees_only_its_tenant(self, store: Store) -> None:
+        mine = make_ticket("t-1", status=TicketStatus.ASSIGNED, assignee_id="a-1", subject="A")
+        theirs = make_ticket("t-2", status=TicketStatus.ASSIGNED, assignee_id="a-1", subject="B")
+        seed(store, mine, tenant_id=TENANT_A)
+        seed(store, theirs, tenant_id=TENANT_B)
+        with store.unit_of_work(TENANT_A) as uow:
+            assert uow.tickets.open_for_assignee("a-1") == [mine]
+        with store.unit_of_work(TENANT_B) as uow:
+            assert uow.tickets.open_for_assignee("a-1") == [theirs]
+        with store.unit_of_work() as uow:
+            assert uow.tickets.open_for_assignee("a-1") == []
+
     def test_events_of_a_ticket_ordered_by_seq(self, store: Store) -> None:
         third, first, second = make_event("t-1", 3), make_event("t-1", 1), make_event("t-1", 2)
         seed(store, third)
@@ -1079,6 +1246,166 @@ class StoreContract:
         seed(store, later_unit)
         with store.unit_of_work() as uow:
             assert uow.messages.for_ticket("t-1") == [late, early, later_unit]
+
+    # Cursors
+
+    def test_unknown_cursor_is_none(self, store: Store) -> None:
+        with store.unit_of_work() as uow:
+            assert uow.cursors.get(_CURSOR) is None
+
+    def test_cursor_round_trips_once_committed(self, store: Store) -> None:
+        _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-1"), DEFAULT_TENANT)
+        with store.unit_of_work() as uow:
+            assert uow.cursors.get(_CURSOR) == "a-1"
+            assert uow.cursors.get("routing.round_robin:team-2") is None
+
+    @pytest.mark.parametrize("name", sorted(TRICKY_TEXTS))
+    def test_cursor_text_round_trips_verbatim(self, store: Store, name: str) -> None:
+        text = TRICKY_TEXTS[name]
+        _committed(store, lambda uow: uow.cursors.put(text, text), DEFAULT_TENANT)
+        with store.unit_of_work() as uow:
+            assert uow.cursors.get(text) == text
+
+    def test_longest_cursor_name_and_value_round_trip(self, store: Store) -> None:
+        name = ("名" * MAX_CURSOR_NAME_CHARS)[:MAX_CURSOR_NAME_CHARS]
+        value = ("值🙂" * MAX_CURSOR_VALUE_CHARS)[:MAX_CURSOR_VALUE_CHARS]
+        _committed(store, lambda uow: uow.cursors.put(name, value), DEFAULT_TENANT)
+        with store.unit_of_work() as uow:
+            assert uow.cursors.get(name) == value
+
+    def test_cursor_names_match_only_themselves(self, store: Store) -> None:
+        def write(uow: UnitOfWork) -> None:
+            uow.cursors.put("team_1", "underscore")
+            uow.cursors.put("Team_1", "upper")
+            uow.cursors.put("team_1 ", "trailing space")
+
+        _committed(store, write, DEFAULT_TENANT)
+        with store.unit_of_work() as uow:
+            assert uow.cursors.get("team_1") == "underscore"
+            assert uow.cursors.get("Team_1") == "upper"
+            assert uow.cursors.get("team_1 ") == "trailing space"
+            assert uow.cursors.get("teamx1") is None
+            assert uow.cursors.get("team%") is None
+
+    def test_cursor_put_replaces_the_stored_value(self, store: Store) -> None:
+        _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-1"), DEFAULT_TENANT)
+        _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-2"), DEFAULT_TENANT)
+        with store.unit_of_work() as uow:
+            assert uow.cursors.get(_CURSOR) == "a-2"
+
+    def test_last_cursor_put_in_a_unit_wins(self, store: Store) -> None:
+        with store.unit_of_work() as uow:
+            uow.cursors.put(_CURSOR, "a-1")
+            uow.cursors.put(_CURSOR, "a-2")
+            assert uow.cursors.get(_CURSOR) == "a-2"
+            uow.cursors.put(_CURSOR, "a-1")
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.cursors.get(_CURSOR) == "a-1"
+
+    def test_uncommitted_cursor_is_seen_only_by_its_unit(self, store: Store) -> None:
+        _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-1"), DEFAULT_TENANT)
+        with store.unit_of_work() as writer:
+            writer.cursors.put(_CURSOR, "a-2")
+            writer.cursors.put("routing.round_robin:team-2", "a-3")
+            assert writer.cursors.get(_CURSOR) == "a-2"
+            with store.unit_of_work() as reader:
+                assert reader.cursors.get(_CURSOR) == "a-1"
+                assert reader.cursors.get("routing.round_robin:team-2") is None
+            writer.commit()
+        with store.unit_of_work() as uow:
+            assert uow.cursors.get(_CURSOR) == "a-2"
+            assert uow.cursors.get("routing.round_robin:team-2") == "a-3"
+
+    def test_rolled_back_cursor_put_is_discarded(self, store: Store) -> None:
+        _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-1"), DEFAULT_TENANT)
+        with store.unit_of_work() as uow:
+            uow.cursors.put(_CURSOR, "a-2")
+            uow.rollback()
+            assert uow.cursors.get(_CURSOR) == "a-1"
+            uow.cursors.put(_CURSOR, "a-3")
+        with store.unit_of_work() as uow:
+            assert uow.cursors.get(_CURSOR) == "a-1"
+
+    def test_racing_cursor_puts_store_one_whole_value(self, store: Store) -> None:
+        """Two units read one cursor and both move it; cursors carry no version.
+
+        A store without snapshot checks lets the later commit win (the round robin then
+        repeats one agent: acceptable). A store that refuses a unit whose snapshot is stale
+        (SQLite) raises ``ConcurrencyConflict`` at the second put or commit; the first
+        value stays. Either way the stored value is one of the two, never a mix.
+        """
+        _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-1"), DEFAULT_TENANT)
+        with store.unit_of_work() as first, store.unit_of_work() as second:
+            assert first.cursors.get(_CURSOR) == second.cursors.get(_CURSOR) == "a-1"
+            first.cursors.put(_CURSOR, "a-2")
+            first.commit()
+            try:
+                second.cursors.put(_CURSOR, "a-3")
+                second.commit()
+                expected = "a-3"
+            except ConcurrencyConflict:
+                expected = "a-2"
+        with store.unit_of_work() as uow:
+            assert uow.cursors.get(_CURSOR) == expected
+
+    def test_same_cursor_in_two_tenants_is_two_values(self, store: Store) -> None:
+        _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-1"), TENANT_A)
+        with store.unit_of_work(TENANT_B) as uow:
+            assert uow.cursors.get(_CURSOR) is None
+        _committed(store, lambda uow: uow.cursors.put(_CURSOR, "b-1"), TENANT_B)
+        _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-2"), TENANT_A)
+        with store.unit_of_work(TENANT_A) as uow:
+            assert uow.cursors.get(_CURSOR) == "a-2"
+        with store.unit_of_work(TENANT_B) as uow:
+            assert uow.cursors.get(_CURSOR) == "b-1"
+        with store.unit_of_work() as uow:
+            assert uow.cursors.get(_CURSOR) is None
+
+    @pytest.mark.parametrize(
+        "bad",
+        ["", "n" * (MAX_CURSOR_NAME_CHARS + 1), "team\ud800", None, 7],
+        ids=["empty", "too-long", "lone-surrogate", "none", "int"],
+    )
+    def test_bad_cursor_name_is_refused_and_nothing_stored(self, store: Store, bad: Any) -> None:
+        _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-1"), DEFAULT_TENANT)
+        with store.unit_of_work() as uow:
+            with pytest.raises(ValidationFailed) as refused:
+                uow.cursors.put(bad, "a-2")
+            assert refused.value.field == "name"
+            with pytest.raises(ValidationFailed) as refused:
+                uow.cursors.get(bad)
+            assert refused.value.field == "name"
+            uow.cursors.put("routing.round_robin:team-2", "a-3")
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert _everything(uow, [])["cursors"] == {
+                _CURSOR: "a-1",
+                "routing.round_robin:team-2": "a-3",
+            }
+
+    @pytest.mark.parametrize(
+        "bad",
+        ["", "v" * (MAX_CURSOR_VALUE_CHARS + 1), "a-\udfff", None, 7],
+        ids=["empty", "too-long", "lone-surrogate", "none", "int"],
+    )
+    def test_bad_cursor_value_is_refused_and_nothing_stored(self, store: Store, bad: Any) -> None:
+        _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-1"), DEFAULT_TENANT)
+        with store.unit_of_work() as uow:
+            with pytest.raises(ValidationFailed) as refused:
+                uow.cursors.put(_CURSOR, bad)
+            assert refused.value.field == "value"
+            with pytest.raises(ValidationFailed) as refused:
+                uow.cursors.put("routing.round_robin:team-2", bad)
+            assert refused.value.field == "value"
+            assert uow.cursors.get(_CURSOR) == "a-1"
+            assert uow.cursors.get("routing.round_robin:team-2") is None
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert _everything(uow, [])["cursors"] == {
+                _CURSOR: "a-1",
+                "routing.round_robin:team-2": None,
+            }
 
     # Round trips
 
@@ -1195,8 +1522,11 @@ class StoreContract:
             pytest.skip("no reopen_store fixture: the store keeps nothing between instances")
         records = _sample_tenant()
         seed(store, *records, tenant_id=TENANT_A)
+        _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-1"), TENANT_A)
         with store.unit_of_work(TENANT_A) as uow:
             before = _everything(uow, ["t-1", "t-2"])
+        assert before["cursors"][_CURSOR] == "a-1"
+        assert before["open_for"]["a-1"] == [records[0]]
         with _opened(reopen_store) as again, again.unit_of_work(TENANT_A) as uow:
             assert _everything(uow, ["t-1", "t-2"]) == before
             assert uow.tickets.get("t-1") == records[0]
@@ -1209,6 +1539,7 @@ class StoreContract:
         with store.unit_of_work() as uow:
             for record in _sample_tenant():
                 _add(uow, record)
+            uow.cursors.put(_CURSOR, "a-1")
         with _opened(reopen_store) as again, again.unit_of_work() as uow:
             assert _everything(uow, ["t-1", "t-2"]) == _everything_empty(["t-1", "t-2"])
 

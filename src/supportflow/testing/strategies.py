@@ -688,7 +688,7 @@ def _ticket_histories(
         if command in (LifecycleEvent.ASSIGN, LifecycleEvent.REASSIGN):
             chosen = draw(st.sampled_from([a for a in agents if a != assignee]))
             changes = {"assignee_id": chosen, "assigned_at": at, "acknowledged_at": None}
-            extra = {"previous_assignee_id": assignee}
+            extra = {"previous_assignee_id": assignee, "reason": f"chosen by {_SYSTEM}"}
             actor, assignee = _SYSTEM, chosen
         elif command is LifecycleEvent.ACKNOWLEDGE:
             changes = {"acknowledged_at": at}
