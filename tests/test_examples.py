@@ -18,6 +18,11 @@ EXPECTED = {
         "400   refused: not JSON",
         "9 deliveries, 6 accepted, 3 tickets stored (3 duplicates absorbed)",
     ],
+    "assignment_plugin.py": [
+        "mei      service_attitude    I asked for a refund and your agent was rude to me",
+        "queued: no agent with senior for a complaint, language en, on shift, room on phone",
+        "4 complaints: 3 to seniors, 1 queued, 0 to anyone else",
+    ],
     "custom_assignment.py": [
         "mixed     ana                      wei ",
         "Tickets given to someone who cannot read them: default 4, custom 0",

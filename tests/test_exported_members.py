@@ -49,6 +49,7 @@ PUBLIC_API = [
     "NotPermitted",
     "OptionalDependencyMissing",
     "Pipeline",
+    "PluginNotFound",
     "Priority",
     "PriorityDetector",
     "ReopenWindowExpired",

@@ -383,7 +383,10 @@ class _DemoRun:
         match step.action:
             case "assign":
                 ticket = desk.assign(ticket_id, step.agent or None, actor="ana")
-                how = "" if step.agent else " (picked by the least-loaded strategy)"
+                how = ""
+                if not step.agent:
+                    reason = desk.history(ticket_id)[-1].data["reason"]
+                    how = f" (picked by the strategy: {reason})"
                 detail = f"assigned to {self.names[ticket.assignee_id or '']}{how}"
             case "acknowledge":
                 ticket = desk.acknowledge(ticket_id, agent_id=step.agent)

@@ -706,12 +706,12 @@ class SupportDesk:
         now: datetime,
         *,
         actor: str,
-        team_fixed: bool = False,
+        escalating: bool = False,
         field: str = "agent_id",
     ) -> Decision:
         """The named agent after the capacity check, or the strategy's pick; else raise."""
         if agent_id is None:
-            decision = self._decide(uow, ticket, now, team_fixed=team_fixed)
+            decision = self._decide(uow, ticket, now, escalating=escalating)
             if decision.agent_id is None:
                 raise AssignmentFailed(ticket.id, decision.reason)
             return decision
@@ -724,7 +724,7 @@ class SupportDesk:
         return Decision(agent.id, f"chosen by {actor}")
 
     def _decide(
-        self, uow: UnitOfWork, ticket: Ticket, now: datetime, *, team_fixed: bool = False
+        self, uow: UnitOfWork, ticket: Ticket, now: datetime, *, escalating: bool = False
     ) -> Decision:
         """The strategy's decision, checked against storage (the pool is only a cache).
 
@@ -736,7 +736,7 @@ class SupportDesk:
             now=now,
             customer=uow.customers.get(ticket.customer_id),
             teams=_TeamsOf(uow),
-            team_fixed=team_fixed,
+            escalating=escalating,
             recent=lambda: _recent_agents(uow, ticket),
             cursor=uow.cursors.get,
         )
@@ -1077,9 +1077,10 @@ class SupportDesk:
 
         With ``to_agent_id`` the ticket goes to that agent (a senior, say); with
         ``to_team_id`` the assignment strategy picks within that team; with ``route`` the
-        strategy picks by the new level alone (``TeamRouting``: seniors, then the team's
-        escalation team). A handover puts the ticket back to assigned, so the new owner
-        acknowledges it. One event records it, with the strategy's reason.
+        strategy picks by the new level (``TeamRouting``: a senior from level 1, and from
+        level 2 the team's escalation team, one team up per escalation). A handover puts
+        the ticket back to assigned, so the new owner acknowledges it. One event records
+        it, with the strategy's reason.
         """
         ticket_id = check.object_id("ticket_id", ticket_id)
         actor = check.object_id("actor", actor)
@@ -1104,7 +1105,7 @@ class SupportDesk:
                     to_agent_id,
                     now,
                     actor=actor,
-                    team_fixed=to_team_id is not None,
+                    escalating=route and to_team_id is None,
                     field="to_agent_id",
                 )
                 updated = self._assign_to(

@@ -28,6 +28,7 @@ from .priority import (
     UrgencyCue,
 )
 from .protocols import Classification, Classifier
+from .registry import PluginNotFound, PluginRegistry
 from .steps import (
     Availability,
     LanguageMatch,
@@ -67,6 +68,8 @@ __all__ = [
     "LeastLoaded",
     "Order",
     "Pipeline",
+    "PluginNotFound",
+    "PluginRegistry",
     "Preference",
     "Preferred",
     "PriorityAssessment",

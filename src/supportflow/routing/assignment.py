@@ -91,14 +91,15 @@ class RoutingRequest:
     (read only when a strategy asks, as sticky routing does). ``cursor`` reads a named
     position persisted in storage (round-robin keeps its place per team there).
     ``teams`` holds the tenant's teams by id, for escalation routing to follow;
-    ``team_fixed`` says the host chose the ticket's team, so nothing reroutes it.
+    ``escalating`` says this decision hands over an escalation (``escalate(route=True)``),
+    the one moment a ticket may move up to its team's escalation team.
     """
 
     ticket: Ticket
     now: datetime
     customer: Customer | None = None
     teams: Mapping[str, Team] = attrs.field(factory=dict)
-    team_fixed: bool = False
+    escalating: bool = False
     recent: Callable[[], Sequence[RecentAgent]] = attrs.field(default=tuple, repr=False)
     cursor: Callable[[str], str | None] = attrs.field(default=_no_cursor, repr=False)
 

@@ -36,10 +36,12 @@ class Preferred:
     """One option a preference offers: an agent, or a narrower pool (extra tags).
 
     ``note`` starts the reason when the option wins (``"VIP → account manager"``). A
-    ``strict`` option must pass every filter; otherwise only filters that are not
-    ``fit`` filters (team, skill, language) apply, so a VIP's account manager takes their
-    ticket whatever its category. ``exclusive`` stops the pipeline here: when this option
-    finds nobody the ticket is queued rather than offered to the general pool.
+    ``strict`` option must pass every filter and stay within the team scope (a named
+    agent must carry its team and seniority tags); otherwise the team scope and the
+    ``fit`` filters (skill, language) do not apply, only the others, so a VIP's account
+    manager takes their ticket whatever its team or category, and the reason marks ``✓``
+    only the requirements they meet. ``exclusive`` stops the pipeline here: when this
+    option finds nobody the ticket is queued rather than offered to the general pool.
     """
 
     note: str

@@ -59,6 +59,7 @@ class _Seat:
         "buckets",
         "by_channel",
         "by_priority",
+        "fits",
         "key",
         "open",
         "tags",
@@ -74,7 +75,8 @@ class _Seat:
         self.weighted = 0.0
         self.by_channel: dict[Channel, int] = {}
         self.by_priority: dict[Priority, int] = {}
-        self.buckets: list[_Bucket] = []
+        self.buckets: list[_Bucket] = []  # the buckets the agent is in now
+        self.fits: list[_Bucket] = []  # the buckets whose tags the agent carries
         self.key: LoadKey = self.load_key()
 
     def load_key(self) -> LoadKey:
@@ -108,27 +110,56 @@ def _bump(counts: dict[Any, int], key: object, step: int) -> None:
 
 
 class _Bucket:
-    """The ready agents carrying every tag of ``tags``, in both orders."""
+    """The ready agents carrying every tag of ``tags``, in both orders.
 
-    __slots__ = ("by_id", "by_load", "tags")
+    A load change only notes the member in ``moved`` with the key they are listed under;
+    ``by_load`` is brought up to date when it is read (:meth:`ordered`), so a bucket
+    nobody asks for costs nothing however often its members' loads change.
+    """
+
+    __slots__ = ("by_id", "by_load", "moved", "tags")
 
     def __init__(self, tags: frozenset[str]) -> None:
         self.tags = tags
         self.by_load: list[LoadKey] = []
         self.by_id: list[str] = []
+        self.moved: dict[_Seat, LoadKey] = {}
 
     def add(self, seat: _Seat) -> None:
         insort(self.by_load, seat.key)
         insort(self.by_id, seat.agent.id)
         seat.buckets.append(self)
 
+    def fill(self, seats: Iterable[_Seat]) -> None:
+        """Add ``seats`` to an empty bucket."""
+        for seat in seats:
+            self.by_load.append(seat.key)
+            self.by_id.append(seat.agent.id)
+            seat.buckets.append(self)
+        self.by_load.sort()
+        self.by_id.sort()
+
     def remove(self, seat: _Seat) -> None:
-        del self.by_load[bisect_left(self.by_load, seat.key)]
+        listed = self.moved.pop(seat, seat.key)
+        del self.by_load[bisect_left(self.by_load, listed)]
         del self.by_id[bisect_left(self.by_id, seat.agent.id)]
 
-    def rekey(self, old: LoadKey, new: LoadKey) -> None:
-        del self.by_load[bisect_left(self.by_load, old)]
-        insort(self.by_load, new)
+    def ordered(self) -> list[LoadKey]:
+        """``by_load``, with every moved member at their current key."""
+        moved = self.moved
+        if moved:
+            by_load = self.by_load
+            if len(moved) * 16 > len(by_load):
+                at = [bisect_left(by_load, listed) for listed in moved.values()]
+                for i, seat in zip(at, moved, strict=True):
+                    by_load[i] = seat.key
+                by_load.sort()
+            else:
+                for seat, listed in moved.items():
+                    del by_load[bisect_left(by_load, listed)]
+                    insort(by_load, seat.key)
+            moved.clear()
+        return self.by_load
 
 
 class AgentPool:
@@ -156,6 +187,8 @@ class AgentPool:
         self._weights = dict(weights)
         self._seats: dict[str, _Seat] = {}
         self._buckets: dict[frozenset[str], _Bucket] = {}
+        # tag -> the seats carrying it, ready or not: a new bucket starts from these.
+        self._tagged: dict[str, dict[str, _Seat]] = {}
         # ticket id -> (agent id, priority, channel) of each open assigned ticket tracked,
         # and agent id -> those tickets' ids, counted whether or not the agent is here yet.
         self._held: dict[str, tuple[str, Priority, Channel]] = {}
@@ -190,7 +223,7 @@ class AgentPool:
         """Ready agents carrying ``tags``: available before away, then by weighted load
         over capacity, open tickets and id."""
         seats = self._seats
-        for key in self._bucket(tags).by_load:
+        for key in self._bucket(tags).ordered():
             yield seats[key[3]].candidate()
 
     def rotation(
@@ -210,12 +243,21 @@ class AgentPool:
     def _bucket(self, tags: frozenset[str]) -> _Bucket:
         bucket = self._buckets.get(tags)
         if bucket is None:
-            bucket = _Bucket(tags)
-            for seat in self._seats.values():
-                if seat.ready and tags <= seat.tags:
-                    bucket.add(seat)
-            self._buckets[tags] = bucket
+            bucket = self._buckets[tags] = _Bucket(tags)
+            carrying = self._carrying(tags)
+            for seat in carrying:
+                seat.fits.append(bucket)
+            bucket.fill(seat for seat in carrying if seat.ready)
         return bucket
+
+    def _carrying(self, tags: frozenset[str]) -> list[_Seat]:
+        """The seats whose agents carry every tag of ``tags``, from the smallest tag's."""
+        if not tags:
+            return list(self._seats.values())
+        tagged = self._tagged
+        smallest = min(tags, key=lambda tag: len(tagged.get(tag, ())))
+        seats = tagged.get(smallest, {})
+        return [seat for seat in seats.values() if tags <= seat.tags]
 
     # -- changes -----------------------------------------------------------------------
 
@@ -231,9 +273,14 @@ class AgentPool:
                 _, priority, channel = self._held[ticket_id]
                 seat.count(1, priority, channel)
         else:
+            self._leave_buckets(seat)
+            self._untag(seat)
             seat.agent = agent
             seat.tags = agent_tags(agent)
         seat.key = seat.load_key()
+        for tag in seat.tags:
+            self._tagged.setdefault(tag, {})[agent.id] = seat
+        seat.fits = [bucket for tags, bucket in self._buckets.items() if tags <= seat.tags]
         self._join_buckets(seat)
 
     def drop_agent(self, agent_id: str) -> None:
@@ -242,6 +289,7 @@ class AgentPool:
         if seat is None:
             return
         self._leave_buckets(seat)
+        self._untag(seat)
         for ticket_id in self._holding.pop(agent_id, ()):
             del self._held[ticket_id]
 
@@ -269,7 +317,7 @@ class AgentPool:
         seat.key = seat.load_key()
         if was_ready and seat.ready:
             for bucket in seat.buckets:
-                bucket.rekey(old, seat.key)
+                bucket.moved.setdefault(seat, old)
         elif was_ready:
             seat.key, new = old, seat.key
             self._leave_buckets(seat)
@@ -285,6 +333,13 @@ class AgentPool:
     def _join_buckets(self, seat: _Seat) -> None:
         if not seat.ready:
             return
-        for tags, bucket in self._buckets.items():
-            if tags <= seat.tags:
-                bucket.add(seat)
+        for bucket in seat.fits:
+            bucket.add(seat)
+
+    def _untag(self, seat: _Seat) -> None:
+        tagged = self._tagged
+        for tag in seat.tags:
+            carrying = tagged[tag]
+            del carrying[seat.agent.id]
+            if not carrying:
+                del tagged[tag]

@@ -46,11 +46,12 @@ def _level(field: str, value: int | None) -> int | None:
 class TeamRouting:
     """Scopes a ticket to its team, and routes escalations up (escalation routing).
 
-    From ``senior_from_level`` (default 1) the agent must be a senior or a lead; from
-    ``escalation_team_from_level`` (default 2) the ticket goes to its team's escalation
-    team, and one team further up the chain for every level beyond. ``None`` turns a rung
-    off. A ticket without a team may go to anyone. When the host named the team itself
-    (``escalate(to_team_id=...)``) the chain is not followed.
+    From ``senior_from_level`` (default 1) the agent must be a senior or a lead, in every
+    decision about the ticket. When an escalation is handed over
+    (``RoutingRequest.escalating``) at ``escalation_team_from_level`` (default 2) or
+    above, the ticket moves to its team's escalation team: one team up per escalation,
+    so a ticket escalated again from the second line goes on to the third. ``None`` turns
+    a rung off. A ticket without a team may go to anyone.
     """
 
     def __init__(
@@ -71,16 +72,11 @@ class TeamRouting:
         team_id = ticket.team_id
         notes: list[str] = []
         rung = self.escalation_team_from_level
-        if team_id is not None and rung is not None and level >= rung and not request.team_fixed:
-            seen = {team_id}
-            for _ in range(level - rung + 1):
-                team = request.teams.get(team_id)
-                following = None if team is None else team.escalation_team_id
-                if following is None or following in seen:
-                    break
-                seen.add(following)
+        if team_id is not None and rung is not None and level >= rung and request.escalating:
+            team = request.teams.get(team_id)
+            following = None if team is None else team.escalation_team_id
+            if following is not None and following != team_id:
                 team_id = following
-            if team_id != ticket.team_id:
                 notes.append(f"level {level} → team {team_id}")
         tags = {f"team:{team_id}"} if team_id is not None else set()
         if self.senior_from_level is not None and level >= self.senior_from_level:
@@ -231,7 +227,8 @@ class TierAware:
     """VIP and key customers go to their account manager, else to the senior pool.
 
     The account manager takes the ticket whatever its category or team, as long as they
-    are at work and have room. With ``senior_only`` a VIP ticket waits for a senior
+    are at work and have room; an escalated ticket goes up the ladder instead (seniors,
+    the escalation team), not back to them. With ``senior_only`` a VIP ticket waits for a senior
     rather than going to the general pool.
     """
 
@@ -256,7 +253,7 @@ class TierAware:
             return ()
         label = customer.tier.value.upper() if customer.tier is CustomerTier.VIP else "key"
         options = []
-        if customer.account_manager_id is not None:
+        if customer.account_manager_id is not None and request.ticket.escalation_level == 0:
             options.append(
                 Preferred(
                     f"{label} → account manager",
@@ -293,9 +290,7 @@ class Sticky:
                 continue
             if request.now - recent.at > self._window:
                 return ()
-            return (
-                Preferred(f"returning customer → {recent.agent_id}", agent_id=recent.agent_id),
-            )
+            return (Preferred(f"returning customer → {recent.agent_id}", agent_id=recent.agent_id),)
         return ()
 
 
