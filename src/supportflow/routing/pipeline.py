@@ -294,6 +294,8 @@ def _described(filters: Sequence[Filter], request: RoutingRequest) -> list[str]:
 
 def _outside(candidate: Candidate, tags: frozenset[str]) -> str | None:
     """Why ``candidate`` falls outside the team scope ``tags``, or ``None``."""
+    if not tags:
+        return None
     missing = sorted(tags - agent_tags(candidate.agent))
     if not missing:
         return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator, Mapping
+from heapq import heapify, heappop, heappush
 from math import fsum
 from typing import Any
 
@@ -110,56 +111,76 @@ def _bump(counts: dict[Any, int], key: object, step: int) -> None:
 
 
 class _Bucket:
-    """The ready agents carrying every tag of ``tags``, in both orders.
+    """The ready agents carrying every tag of ``tags``: by id, and by load in a heap.
 
-    A load change only notes the member in ``moved`` with the key they are listed under;
-    ``by_load`` is brought up to date when it is read (:meth:`ordered`), so a bucket
-    nobody asks for costs nothing however often its members' loads change.
+    The load order is a binary heap that keys are only added to. A load change just
+    notes the member in ``moved``; the next read pushes their new key and leaves the old
+    one behind, stale (a key is current while it is its seat's key and the seat is a
+    member). Reads skip stale keys, and the heap is rebuilt from the members once stale
+    keys outnumber them. So a change costs a set insertion per bucket, and a read a few
+    comparisons per member that moved since, never a pass over the bucket.
     """
 
-    __slots__ = ("by_id", "by_load", "moved", "tags")
+    __slots__ = ("by_id", "heap", "members", "moved", "tags")
 
     def __init__(self, tags: frozenset[str]) -> None:
         self.tags = tags
-        self.by_load: list[LoadKey] = []
         self.by_id: list[str] = []
-        self.moved: dict[_Seat, LoadKey] = {}
+        self.heap: list[LoadKey] = []
+        self.members: dict[str, _Seat] = {}
+        self.moved: set[_Seat] = set()
 
     def add(self, seat: _Seat) -> None:
-        insort(self.by_load, seat.key)
+        self.members[seat.agent.id] = seat
         insort(self.by_id, seat.agent.id)
+        self.moved.add(seat)
         seat.buckets.append(self)
 
     def fill(self, seats: Iterable[_Seat]) -> None:
         """Add ``seats`` to an empty bucket."""
         for seat in seats:
-            self.by_load.append(seat.key)
-            self.by_id.append(seat.agent.id)
+            self.members[seat.agent.id] = seat
             seat.buckets.append(self)
-        self.by_load.sort()
-        self.by_id.sort()
+        self.by_id = sorted(self.members)
+        self.heap = [seat.key for seat in self.members.values()]
+        heapify(self.heap)
 
     def remove(self, seat: _Seat) -> None:
-        listed = self.moved.pop(seat, seat.key)
-        del self.by_load[bisect_left(self.by_load, listed)]
+        del self.members[seat.agent.id]
         del self.by_id[bisect_left(self.by_id, seat.agent.id)]
+        self.moved.discard(seat)
 
-    def ordered(self) -> list[LoadKey]:
-        """``by_load``, with every moved member at their current key."""
-        moved = self.moved
-        if moved:
-            by_load = self.by_load
-            if len(moved) * 16 > len(by_load):
-                at = [bisect_left(by_load, listed) for listed in moved.values()]
-                for i, seat in zip(at, moved, strict=True):
-                    by_load[i] = seat.key
-                by_load.sort()
-            else:
-                for seat, listed in moved.items():
-                    del by_load[bisect_left(by_load, listed)]
-                    insort(by_load, seat.key)
-            moved.clear()
-        return self.by_load
+    def ordered(self) -> Iterator[LoadKey]:
+        """The members' keys, smallest first."""
+        heap, members = self.heap, self.members
+        if self.moved:
+            for seat in self.moved:
+                heappush(heap, seat.key)
+            self.moved.clear()
+        if len(heap) > 2 * len(members) + 16:
+            heap[:] = [seat.key for seat in members.values()]
+            heapify(heap)
+        while heap:  # stale keys leave from the top
+            key = heap[0]
+            member = members.get(key[3])
+            if member is not None and member.key is key:
+                break
+            heappop(heap)
+        if not heap:
+            return
+        yield heap[0]
+        # The rest in order without disturbing the heap: a frontier of (key, position).
+        size = len(heap)
+        frontier = [(heap[i], i) for i in (1, 2) if i < size]
+        heapify(frontier)
+        while frontier:
+            key, at = heappop(frontier)
+            for child in (2 * at + 1, 2 * at + 2):
+                if child < size:
+                    heappush(frontier, (heap[child], child))
+            member = members.get(key[3])
+            if member is not None and member.key is key:
+                yield key
 
 
 class AgentPool:
@@ -188,7 +209,7 @@ class AgentPool:
         self._seats: dict[str, _Seat] = {}
         self._buckets: dict[frozenset[str], _Bucket] = {}
         # tag -> the seats carrying it, ready or not: a new bucket starts from these.
-        self._tagged: dict[str, dict[str, _Seat]] = {}
+        self._tagged: dict[str, set[_Seat]] = {}
         # ticket id -> (agent id, priority, channel) of each open assigned ticket tracked,
         # and agent id -> those tickets' ids, counted whether or not the agent is here yet.
         self._held: dict[str, tuple[str, Priority, Channel]] = {}
@@ -251,13 +272,11 @@ class AgentPool:
         return bucket
 
     def _carrying(self, tags: frozenset[str]) -> list[_Seat]:
-        """The seats whose agents carry every tag of ``tags``, from the smallest tag's."""
+        """The seats whose agents carry every tag of ``tags``."""
         if not tags:
             return list(self._seats.values())
-        tagged = self._tagged
-        smallest = min(tags, key=lambda tag: len(tagged.get(tag, ())))
-        seats = tagged.get(smallest, {})
-        return [seat for seat in seats.values() if tags <= seat.tags]
+        smallest, *others = sorted((self._tagged.get(tag, set()) for tag in tags), key=len)
+        return list(smallest.intersection(*others))
 
     # -- changes -----------------------------------------------------------------------
 
@@ -279,7 +298,7 @@ class AgentPool:
             seat.tags = agent_tags(agent)
         seat.key = seat.load_key()
         for tag in seat.tags:
-            self._tagged.setdefault(tag, {})[agent.id] = seat
+            self._tagged.setdefault(tag, set()).add(seat)
         seat.fits = [bucket for tags, bucket in self._buckets.items() if tags <= seat.tags]
         self._join_buckets(seat)
 
@@ -312,16 +331,13 @@ class AgentPool:
         if seat is None:
             return
         was_ready = seat.ready
-        old = seat.key
         seat.count(step, priority, channel)
         seat.key = seat.load_key()
         if was_ready and seat.ready:
             for bucket in seat.buckets:
-                bucket.moved.setdefault(seat, old)
+                bucket.moved.add(seat)
         elif was_ready:
-            seat.key, new = old, seat.key
             self._leave_buckets(seat)
-            seat.key = new
         elif seat.ready:
             self._join_buckets(seat)
 
@@ -340,6 +356,6 @@ class AgentPool:
         tagged = self._tagged
         for tag in seat.tags:
             carrying = tagged[tag]
-            del carrying[seat.agent.id]
+            carrying.discard(seat)
             if not carrying:
                 del tagged[tag]

@@ -121,7 +121,11 @@ class SkillMatch:
     def admits(self, candidate: Candidate, request: RoutingRequest) -> bool:
         """Whether the candidate has the skill."""
         skill = self.skill(request)
-        return skill is None or skill in {s.casefold() for s in candidate.agent.skills}
+        if skill is None:
+            return True
+        skills = candidate.agent.skills
+        # ``skill`` is casefolded, so finding it as it is spares folding every skill.
+        return skill in skills or skill in {s.casefold() for s in skills}
 
     def describe(self, request: RoutingRequest) -> str | None:
         """``"skill billing"``."""
@@ -157,7 +161,9 @@ class LanguageMatch:
 
     def admits(self, candidate: Candidate, request: RoutingRequest) -> bool:
         """Whether the candidate speaks every language needed."""
-        return self.languages(request) <= {c.casefold() for c in candidate.agent.languages}
+        needed = self.languages(request)
+        spoken = candidate.agent.languages
+        return needed.issubset(spoken) or needed <= {c.casefold() for c in spoken}
 
     def describe(self, request: RoutingRequest) -> str | None:
         """``"language zh"``."""
