@@ -437,3 +437,53 @@ def test_insertion_order_does_not_change_the_index(
     assert list(one) == list(two)
     for tags in (frozenset(), frozenset({"team:t1"}), frozenset({"senior"})):
         assert list(one.least_loaded(tags)) == list(two.least_loaded(tags))
+
+
+def test_many_changes_between_partial_reads_of_a_large_bucket() -> None:
+    """Lazy heap upkeep: several load changes between reads, reads that stop early."""
+    import random
+
+    rng = random.Random(7)
+    agents = [
+        Agent(id=f"a{n:02}", name=f"a{n}", teams=("t",), capacity=rng.randint(2, 6))
+        for n in range(30)
+    ]
+    pool = AgentPool(agents)
+    tags = frozenset({"team:t"})
+    open_tickets: dict[str, Ticket] = {}
+    made = 0
+    for _ in range(300):
+        for _ in range(rng.randint(1, 6)):
+            if open_tickets and rng.random() < 0.4:
+                ticket_id = rng.choice(sorted(open_tickets))
+                pool.track(open_tickets.pop(ticket_id).model_copy(update={"status": "resolved"}))
+            else:
+                made += 1
+                agent = rng.choice(agents)
+                ticket = Ticket(
+                    id=f"t{made}",
+                    channel="email",
+                    customer_id="c",
+                    subject="",
+                    body="x",
+                    created_at=datetime(2026, 3, 2, tzinfo=UTC),
+                    updated_at=datetime(2026, 3, 2, tzinfo=UTC),
+                    status="assigned",
+                    assignee_id=agent.id,
+                    priority=rng.choice(list(Priority)),
+                )
+                open_tickets[ticket.id] = ticket
+                pool.track(ticket)
+        held = {a.id: [t for t in open_tickets.values() if t.assignee_id == a.id] for a in agents}
+        expected = sorted(
+            (
+                sum(pool.weight(t.priority) for t in held[a.id]) / a.capacity,
+                len(held[a.id]),
+                a.id,
+            )
+            for a in agents
+            if len(held[a.id]) < a.capacity
+        )
+        wanted = rng.randint(1, 5)
+        got = [c.id for c, _ in zip(pool.least_loaded(tags), range(wanted), strict=False)]
+        assert got == [key[2] for key in expected[:wanted]]

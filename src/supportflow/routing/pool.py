@@ -3,10 +3,11 @@
 Every agent carries tags: ``team:<id>``, ``skill:<name>``, ``lang:<code>``,
 ``role:<role>``, and ``senior`` for seniors and leads. A pipeline asks for the agents that
 carry a set of tags, in one of two orders: least loaded first, or by id starting after a
-cursor (round-robin). The pool keeps one sorted bucket per tag set asked for, built on the
-first request and then maintained as loads and agents change, so a decision costs a
-logarithmic lookup plus the candidates it inspects, not a pass over every agent. Buckets
-hold only agents who could take a ticket now: online and below capacity.
+cursor (round-robin). The pool keeps one bucket per tag set asked for (a heap by load, a
+sorted list of ids), built on the first request from an index of the agents by tag and
+then maintained as loads and agents change, so a decision costs a few logarithmic heap
+steps plus the candidates it inspects, not a pass over every agent. Buckets hold only
+agents who could take a ticket now: online and below capacity.
 
 The pool is the desk's cache of storage, kept current by the desk's own writes; the desk
 still checks the chosen agent against storage before it commits an assignment.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator, Mapping
-from heapq import heapify, heappop, heappush
+from heapq import heapify, heappop, heappush, heapreplace
 from math import fsum
 from typing import Any
 
@@ -113,12 +114,15 @@ def _bump(counts: dict[Any, int], key: object, step: int) -> None:
 class _Bucket:
     """The ready agents carrying every tag of ``tags``: by id, and by load in a heap.
 
-    The load order is a binary heap that keys are only added to. A load change just
-    notes the member in ``moved``; the next read pushes their new key and leaves the old
-    one behind, stale (a key is current while it is its seat's key and the seat is a
-    member). Reads skip stale keys, and the heap is rebuilt from the members once stale
-    keys outnumber them. So a change costs a set insertion per bucket, and a read a few
-    comparisons per member that moved since, never a pass over the bucket.
+    The load order is a binary heap whose keys are never updated in place. A load change
+    just notes the member in ``moved``; the next read puts their new key in the heap and
+    leaves the old one behind, stale (a key is current while it is its seat's key and the
+    seat is a member). Reads drop stale keys from the top (a moved member's new key takes
+    the place of their stale one there) and skip them below. When stale keys outnumber the
+    members, or a third of the members moved since the last read, rebuilding the heap
+    from the members is cheaper, and the read does that instead. So a change costs a set
+    insertion per bucket, and a read a few heap steps per member that moved since (at
+    most one pass over the bucket's members), never a pass over the pool.
     """
 
     __slots__ = ("by_id", "heap", "members", "moved", "tags")
@@ -152,20 +156,26 @@ class _Bucket:
 
     def ordered(self) -> Iterator[LoadKey]:
         """The members' keys, smallest first."""
-        heap, members = self.heap, self.members
-        if self.moved:
-            for seat in self.moved:
-                heappush(heap, seat.key)
-            self.moved.clear()
-        if len(heap) > 2 * len(members) + 16:
+        heap, members, moved = self.heap, self.members, self.moved
+        if len(heap) > 2 * len(members) + 16 or len(moved) * 3 > len(members):
             heap[:] = [seat.key for seat in members.values()]
             heapify(heap)
-        while heap:  # stale keys leave from the top
+            moved.clear()
+        while heap:  # stale keys leave from the top, a moved member's new key replacing one
             key = heap[0]
             member = members.get(key[3])
-            if member is not None and member.key is key:
+            if member is None:
+                heappop(heap)
+            elif member.key is key:
                 break
-            heappop(heap)
+            elif member in moved:
+                heapreplace(heap, member.key)
+                moved.discard(member)
+            else:
+                heappop(heap)
+        for seat in moved:
+            heappush(heap, seat.key)
+        moved.clear()
         if not heap:
             return
         yield heap[0]
