@@ -693,6 +693,8 @@ class SupportDesk:
                 **_decision_data(decision, given=data or {}),
             },
         )
+        # At once, not only after the commit: a queue pass decides several tickets in one
+        # unit, and each must see the load the previous ones added (tracking is idempotent).
         with self._pool_lock:
             if self._pool is not None:
                 self._pool.track(updated)

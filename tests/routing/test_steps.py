@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from routing_world import MONDAY_10, MONDAY_20
+from routing_world import held_by as _held
+from routing_world import make_ticket as _ticket
 
 from supportflow.errors import ValidationFailed
 from supportflow.models import (
@@ -39,8 +42,6 @@ from supportflow.routing.steps import (
 )
 from supportflow.sla.calendar import WEEKDAYS, BusinessCalendar
 
-MONDAY_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-MONDAY_20 = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 OFFICE = BusinessCalendar.from_dict(
     {"timezone": "UTC", "weekly": dict.fromkeys(WEEKDAYS[:5], ("09:00-18:00",))}
 )
@@ -54,24 +55,6 @@ SENIOR = AgentRole.SENIOR
 
 def _agent(agent_id: str, *teams: str, **fields: Any) -> Agent:
     return Agent(id=agent_id, name=agent_id, teams=teams, **fields)
-
-
-def _ticket(ticket_id: str = "t-new", **fields: Any) -> Ticket:
-    fields.setdefault("channel", Channel.EMAIL)
-    return Ticket(
-        id=ticket_id,
-        customer_id="c-1",
-        subject="",
-        body="help",
-        created_at=MONDAY_10,
-        updated_at=MONDAY_10,
-        **fields,
-    )
-
-
-def _held(agent_id: str, count: int, **fields: Any) -> list[Ticket]:
-    fields.setdefault("status", TicketStatus.ASSIGNED)
-    return [_ticket(f"{agent_id}-{n}", assignee_id=agent_id, **fields) for n in range(count)]
 
 
 def _request(ticket: Ticket, **fields: Any) -> RoutingRequest:
