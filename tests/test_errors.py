@@ -12,6 +12,8 @@ import supportflow
 from supportflow import errors
 from supportflow.errors import (
     AgentNotFound,
+    ArticleMoveRefused,
+    ArticleNotFound,
     AssignmentFailed,
     ConcurrencyConflict,
     ConflictError,
@@ -61,9 +63,11 @@ def test_root_is_a_plain_exception() -> None:
         (CustomerNotFound, NotFound),
         (AgentNotFound, NotFound),
         (TeamNotFound, NotFound),
+        (ArticleNotFound, NotFound),
         (TicketNotFound, LookupError),
         (NotPermitted, PermissionError),
         (ReopenWindowExpired, InvalidTransition),
+        (ArticleMoveRefused, InvalidTransition),
         (ConcurrencyConflict, ConflictError),
         (DuplicateEntity, ConflictError),
         (SchemaVersionError, StorageError),
@@ -128,6 +132,7 @@ def test_reopen_window_expired_names_ticket_and_window() -> None:
         (CustomerNotFound, "customer"),
         (AgentNotFound, "agent"),
         (TeamNotFound, "team"),
+        (ArticleNotFound, "article"),
     ],
 )
 def test_not_found_names_kind_and_id(cls: type[NotFound], kind: str) -> None:
@@ -236,6 +241,8 @@ def test_from_pydantic_gives_a_supportflow_error() -> None:
 PICKLED = [
     ValidationFailed("body", "must not be empty"),
     TicketNotFound("t-1"),
+    ArticleNotFound("kb-1"),
+    ArticleMoveRefused("kb-1", "published", "draft", ["in_review", "archived"]),
     InvalidTransition("t-1", "resolve", "new", ["assign"]),
     ReopenWindowExpired("t-1", "resolved", ["close", "reopen"], timedelta(days=7)),
     NotPermitted("a-2", "acknowledge", "assigned to a-1"),

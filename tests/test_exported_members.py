@@ -17,6 +17,8 @@ PUBLIC_API = [
     "AgentPool",
     "AgentRole",
     "AgentStatus",
+    "ArticleMoveRefused",
+    "ArticleNotFound",
     "AssignmentFailed",
     "AssignmentStrategy",
     "AuthorKind",

@@ -10,6 +10,8 @@ from .clock import Clock, SystemClock
 from .desk import DeskSettings, DueJobsReport, SlaImpact, SupportDesk
 from .errors import (
     AgentNotFound,
+    ArticleMoveRefused,
+    ArticleNotFound,
     AssignmentFailed,
     ConcurrencyConflict,
     ConflictError,
@@ -87,6 +89,8 @@ __all__ = [
     "AgentPool",
     "AgentRole",
     "AgentStatus",
+    "ArticleMoveRefused",
+    "ArticleNotFound",
     "AssignmentFailed",
     "AssignmentStrategy",
     "AuthorKind",

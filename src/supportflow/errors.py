@@ -12,9 +12,11 @@ unwrapped. Every refused call leaves storage as it was.
     │   ├── TicketNotFound
     │   ├── CustomerNotFound
     │   ├── AgentNotFound
-    │   └── TeamNotFound
+    │   ├── TeamNotFound
+    │   └── ArticleNotFound
     ├── InvalidTransition                       the lifecycle refuses an event
-    │   └── ReopenWindowExpired
+    │   ├── ReopenWindowExpired
+    │   └── ArticleMoveRefused                  an article's review lifecycle refuses a move
     ├── NotPermitted (PermissionError)          the actor may not do this
     ├── AssignmentFailed                        no agent can take the ticket
     ├── OptionalDependencyMissing (ImportError) a feature needs an extra installed
@@ -33,6 +35,8 @@ from typing import Any
 
 __all__ = [
     "AgentNotFound",
+    "ArticleMoveRefused",
+    "ArticleNotFound",
     "AssignmentFailed",
     "ConcurrencyConflict",
     "ConflictError",
@@ -139,6 +143,12 @@ class TeamNotFound(NotFound):
     kind = "team"
 
 
+class ArticleNotFound(NotFound):
+    """No knowledge-base article with this id."""
+
+    kind = "article"
+
+
 class InvalidTransition(SupportflowError):
     """The ticket lifecycle refuses ``event`` in ``status``; nothing was changed."""
 
@@ -160,6 +170,18 @@ class ReopenWindowExpired(InvalidTransition):
         self.window = window
         super().__init__(ticket_id, "reopen", status, allowed)
         self.args = (f"ticket {ticket_id!r}: the reopen window of {window} has passed",)
+
+
+class ArticleMoveRefused(InvalidTransition):
+    """An article cannot move to that status from where it stands; nothing was changed."""
+
+    def __init__(self, article_id: str, to: str, status: str, allowed: Iterable[str]) -> None:
+        super().__init__(article_id, f"move to {to}", status, sorted(allowed))
+        self.article_id = article_id
+        self.args = (
+            f"article {article_id!r}: cannot move to {to} while {status}; "
+            f"allowed: {', '.join(self.allowed) or 'none'}",
+        )
 
 
 class NotPermitted(SupportflowError, PermissionError):

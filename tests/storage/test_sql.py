@@ -27,6 +27,7 @@ from supportflow.errors import (
     TicketNotFound,
     ValidationFailed,
 )
+from supportflow.kb.articles import Article, ArticleStatus
 from supportflow.models import Channel, Ticket, TicketStatus
 from supportflow.storage import SqliteStore
 from supportflow.storage import sql as sql_module
@@ -37,9 +38,11 @@ from supportflow.testing.conformance import (
     T0,
     TRICKY_TEXTS,
     make_agent,
+    make_article,
     make_customer,
     make_event,
     make_message,
+    make_revision,
     make_team,
     make_ticket,
     next_version,
@@ -275,7 +278,7 @@ def test_version_1_database_gains_cursors_and_keeps_its_rows(
     assert "cursors" not in tables
 
     store = SqliteStore(path)
-    assert [row[0] for row in migration_rows(path)] == [1, 2]
+    assert [row[0] for row in migration_rows(path)] == [m.version for m in MIGRATIONS]
     with raw(path) as db:
         for table, rows in rows_before.items():
             assert db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == rows, table
@@ -293,9 +296,69 @@ def test_version_1_database_gains_cursors_and_keeps_its_rows(
     store.close()
 
     reopened = SqliteStore(path)
-    assert [row[0] for row in migration_rows(path)] == [1, 2]
+    assert [row[0] for row in migration_rows(path)] == [m.version for m in MIGRATIONS]
     with reopened.unit_of_work("acme") as uow:
         assert uow.cursors.get("routing.round_robin:team-1") == "a-1"
+    reopened.close()
+
+
+def test_version_2_database_gains_articles_and_keeps_its_rows(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 3 on a database of the release before it: every row stays, articles work."""
+    records = (
+        make_customer("c-1"),
+        make_agent("a-1"),
+        make_team("team-1"),
+        make_ticket("t-1", external_id="mail-1", status=TicketStatus.ASSIGNED, assignee_id="a-1"),
+        make_ticket("t-2", created_at=T0 + timedelta(hours=1)),
+        make_event("t-1", 1),
+        make_message("m-1", "t-1", body=TRICKY_TEXTS["mixed"]),
+    )
+    with monkeypatch.context() as patch:
+        patch.setattr(sql_module, "migrate", partial(migrate, migrations=MIGRATIONS[:2]))
+        old = SqliteStore(path)
+        seed(old, *records, tenant_id="acme")
+        with old.unit_of_work("acme") as uow:
+            uow.cursors.put("routing.round_robin:team-1", "a-1")
+            uow.commit()
+        old.close()
+    assert [row[0] for row in migration_rows(path)] == [1, 2]
+    kept = ("tickets", "customers", "agents", "teams", "ticket_events", "messages", "cursors")
+    with raw(path) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+        rows_before = {
+            table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() for table in kept
+        }
+    assert not {"articles", "article_revisions"} & tables
+
+    store = SqliteStore(path)
+    assert [row[0] for row in migration_rows(path)] == [1, 2, 3]
+    with raw(path) as db:
+        for table, rows in rows_before.items():
+            assert db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == rows, table
+    article = make_article("kb-1", title="发票 invoices", status=ArticleStatus.PUBLISHED)
+    with store.unit_of_work("acme") as uow:
+        assert uow.customers.get("c-1") == records[0]
+        assert uow.agents.get("a-1") == records[1]
+        assert uow.teams.get("team-1") == records[2]
+        assert uow.tickets.list() == [records[3], records[4]]
+        assert uow.tickets.open_for_assignee("a-1") == [records[3]]
+        assert uow.events.for_ticket("t-1") == [records[5]]
+        assert uow.messages.for_ticket("t-1") == [records[6]]
+        assert uow.cursors.get("routing.round_robin:team-1") == "a-1"
+        assert uow.articles.list() == []
+        assert uow.articles.revisions("kb-1") == []
+        uow.articles.add(article)
+        uow.articles.add_revision(make_revision(article))
+        uow.commit()
+    store.close()
+
+    reopened = SqliteStore(path)
+    assert [row[0] for row in migration_rows(path)] == [1, 2, 3]
+    with reopened.unit_of_work("acme") as uow:
+        assert uow.articles.list(status=ArticleStatus.PUBLISHED) == [article]
+        assert uow.articles.revisions("kb-1") == [make_revision(article)]
     reopened.close()
 
 
@@ -423,6 +486,8 @@ def test_every_table_and_index_leads_with_tenant_id(store: SqliteStore, path: Pa
         ]
         assert sorted(tables) == [
             "agents",
+            "article_revisions",
+            "articles",
             "cursors",
             "customers",
             "messages",
@@ -607,6 +672,86 @@ def test_open_tickets_of_one_assignee_are_searched_in_the_status_index(
     assert [t.id for t in found] == sorted(
         f"t-{n}" for n in range(1, 400, 40) if statuses[n % len(statuses)] in OPEN_STATUSES
     )
+
+
+def test_article_status_column_follows_every_update(store: SqliteStore, path: Path) -> None:
+    article = make_article("kb-1")
+    seed(store, article)
+    for status in (*ArticleStatus, ArticleStatus.DRAFT):
+        with store.unit_of_work() as uow:
+            uow.articles.update(next_version(uow.articles.get("kb-1"), status=status))
+            uow.commit()
+        with raw(path) as db:
+            rows = db.execute("SELECT id, status, version, data FROM articles").fetchall()
+        ((article_id, column, version, data),) = rows
+        stored = Article.model_validate_json(data)
+        assert (article_id, column, version) == (stored.id, stored.status.value, stored.version)
+        assert stored.status is status
+
+
+def test_articles_of_one_status_are_searched_in_the_status_index(
+    store: SqliteStore, path: Path
+) -> None:
+    """Listing one status reads that status's entries, already in id order, not the tenant's
+    articles, also once the planner has statistics of a tenant with many articles."""
+    statuses = list(ArticleStatus)
+    seed(
+        store,
+        *(make_article(f"kb-{n}", status=statuses[n % len(statuses)]) for n in range(200)),
+        tenant_id="acme",
+    )
+    query = store._sql.article_list_by_status
+    with raw(path) as db:
+        for analyzed in (False, True):
+            if analyzed:
+                db.execute("ANALYZE")
+            plan = db.execute(f"EXPLAIN QUERY PLAN {query}", ["acme", "published"])
+            steps = [row[3] for row in plan]
+            assert steps == [
+                "SEARCH articles USING INDEX articles_status (tenant_id=? AND status=?)"
+            ], (analyzed, steps)
+    with store.unit_of_work("acme") as uow:
+        found = uow.articles.list(status=ArticleStatus.PUBLISHED)
+    assert [a.id for a in found] == sorted(
+        f"kb-{n}" for n in range(200) if statuses[n % len(statuses)] is ArticleStatus.PUBLISHED
+    )
+
+
+def test_each_revision_is_one_row_keyed_by_article_and_version(
+    store: SqliteStore, path: Path
+) -> None:
+    v1 = make_article("kb-1")
+    v2 = next_version(v1, body="second")
+    seed(store, make_revision(v2), make_revision(v1), make_revision(make_article("kb-2")))
+    seed(store, make_revision(v1), tenant_id="globex")
+    with raw(path) as db:
+        rows = db.execute(
+            "SELECT tenant_id, article_id, version FROM article_revisions ORDER BY 1, 2, 3"
+        ).fetchall()
+    assert rows == [
+        ("default", "kb-1", 1),
+        ("default", "kb-1", 2),
+        ("default", "kb-2", 1),
+        (
+            "globex",
+            "kb-1",
+            1,
+        ),
+    ]
+
+
+def test_duplicate_revision_leaves_the_unit_usable(store: SqliteStore) -> None:
+    article = make_article("kb-1")
+    seed(store, make_revision(article))
+    with store.unit_of_work() as uow:
+        uow.articles.add(article)
+        with pytest.raises(DuplicateEntity) as refused:
+            uow.articles.add_revision(make_revision(article, note="again"))
+        assert (refused.value.kind, refused.value.key) == ("article revision", "kb-1#1")
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert uow.articles.get("kb-1") == article
+        assert uow.articles.revisions("kb-1") == [make_revision(article)]
 
 
 def test_a_cursor_is_one_row_rewritten_in_place(store: SqliteStore, path: Path) -> None:

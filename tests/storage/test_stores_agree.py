@@ -27,6 +27,7 @@ from supportflow.errors import (
     SupportflowError,
     ValidationFailed,
 )
+from supportflow.kb.articles import Article, ArticleRevision, ArticleStatus
 from supportflow.models import (
     Agent,
     AgentStatus,
@@ -41,6 +42,7 @@ from supportflow.models import (
 )
 from supportflow.storage.memory import MemoryStore
 from supportflow.storage.sql import SqliteStore
+from supportflow.testing.strategies import articles
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -59,6 +61,7 @@ CHANNELS = (Channel.EMAIL, Channel.CHAT)
 EXTERNAL_IDS = ("x-1", "x-2")
 TEXTS = ("退款申请", "login failed 登录失败 🙏", "Robert'); DROP TABLE tickets;--", "plain")
 CURSOR_NAMES = ("routing.round_robin:team-1", "routing.round_robin:team-2", "游标 cursor")
+ARTICLE_IDS = ("kb-1", "kb-2", "KB-1")
 BAD_CURSOR_TEXTS = ("", "x" * 501, "a-\ud800")
 """Refused as a cursor name and as a value (501 characters is too long for either)."""
 DEFERRABLE = (ConcurrencyConflict, DuplicateEntity)
@@ -103,6 +106,10 @@ def snapshot(uow: UnitOfWork) -> dict[str, Any]:
         "messages": {t: uow.messages.for_ticket(t) for t in TICKET_IDS},
         "timeline": list(uow.events.between(T0 - timedelta(days=1), T0 + timedelta(days=1))),
         "cursors": {name: uow.cursors.get(name) for name in CURSOR_NAMES},
+        "articles": uow.articles.list(),
+        "articles_by_status": {s: uow.articles.list(status=s) for s in ArticleStatus},
+        "article_by_id": {a: outcome(partial(uow.articles.get, a)) for a in ARTICLE_IDS},
+        "revisions": {a: uow.articles.revisions(a) for a in ARTICLE_IDS},
     }
 
 
@@ -348,6 +355,93 @@ class StoresAgree(RuleBasedStateMachine):
         )
         self.write(lambda uow: uow.messages.add(message))
 
+    @rule(article=articles(ids=st.sampled_from(ARTICLE_IDS), max_body_chars=200))
+    def add_article(self, article: Article) -> None:
+        self.write(lambda uow: uow.articles.add(article))
+
+    @rule(
+        pick=st.integers(0, 7),
+        status=st.sampled_from(ArticleStatus),
+        title=st.sampled_from(TEXTS),
+        step=version_steps,
+        at=instants,
+    )
+    def update_article(
+        self, pick: int, status: ArticleStatus, title: str, step: int, at: datetime
+    ) -> None:
+        _, stored = self.read(lambda uow: uow.articles.list())
+        if not stored:
+            return
+        current = stored[pick % len(stored)]
+        changed = current.model_copy(
+            update={
+                "status": status,
+                "title": title,
+                "updated_at": at,
+                "helpful_votes": current.helpful_votes + 1,
+                "version": current.version + step,
+            }
+        )
+        self.write(lambda uow: uow.articles.update(changed))
+
+    @rule(
+        article=articles(ids=st.sampled_from(ARTICLE_IDS), max_body_chars=50),
+        version=st.integers(1, 3),
+        note=st.sampled_from(TEXTS),
+        at=instants,
+    )
+    def add_revision(self, article: Article, version: int, note: str, at: datetime) -> None:
+        """A revision (article, version) may already be stored: then every store refuses it."""
+        recorded = article.model_copy(update={"version": version})
+        revision = ArticleRevision(
+            article_id=article.id,
+            version=version,
+            editor_id="a-1",
+            at=at,
+            changed=("body",),
+            note=note,
+            article=recorded,
+        )
+        self.write(lambda uow: uow.articles.add_revision(revision))
+
+    @rule(article_id=st.sampled_from(ARTICLE_IDS), pick=st.integers(0, 3))
+    def add_revision_again(self, article_id: str, pick: int) -> None:
+        """Record a version seen in the unit a second time: every store refuses it."""
+        _, history = self.read(lambda uow: uow.articles.revisions(article_id))
+        if not history:
+            return
+        again = history[pick % len(history)].model_copy(update={"note": "again"})
+        self.write(lambda uow: uow.articles.add_revision(again))
+
+    @rule(pick=st.integers(0, 7), step=version_steps, at=instants)
+    def edit_article(self, pick: int, step: int, at: datetime) -> None:
+        """The desk's edit: the next version of an article and its revision in one call."""
+        _, stored = self.read(lambda uow: uow.articles.list())
+        if not stored:
+            return
+        current = stored[pick % len(stored)]
+        changed = current.model_copy(
+            update={
+                "body": current.body + " 更新",
+                "updated_at": at,
+                "version": current.version + step,
+            }
+        )
+        revision = ArticleRevision(
+            article_id=changed.id,
+            version=changed.version,
+            editor_id="a-2",
+            at=at,
+            changed=("body",),
+            article=changed,
+        )
+
+        def edit(uow: UnitOfWork) -> None:
+            uow.articles.update(changed)
+            uow.articles.add_revision(revision)
+
+        self.write(edit)
+
     @rule(name=st.sampled_from(CURSOR_NAMES), value=st.sampled_from(AGENT_IDS + TEXTS))
     def put_cursor(self, name: str, value: str) -> None:
         self.write(lambda uow: uow.cursors.put(name, value))
@@ -388,6 +482,14 @@ class StoresAgree(RuleBasedStateMachine):
     @rule(start=instants, hours=st.sampled_from([0, 1, 2]))
     def events_between(self, start: datetime, hours: int) -> None:
         self.read(lambda uow: list(uow.events.between(start, start + timedelta(hours=hours))))
+
+    @rule(status=st.none() | st.sampled_from(ArticleStatus))
+    def list_articles(self, status: ArticleStatus | None) -> None:
+        self.read(lambda uow: uow.articles.list(status=status))
+
+    @rule(article_id=st.sampled_from(ARTICLE_IDS))
+    def article_revisions(self, article_id: str) -> None:
+        self.read(lambda uow: uow.articles.revisions(article_id))
 
     @invariant()
     def units_see_the_same(self) -> None:

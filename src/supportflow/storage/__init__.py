@@ -4,6 +4,7 @@ from .memory import MemoryStore
 from .protocols import (
     DEFAULT_TENANT,
     AgentRepository,
+    ArticleRepository,
     CursorRepository,
     CustomerRepository,
     EventLog,
@@ -18,6 +19,7 @@ from .sql import SqliteStore
 __all__ = [
     "DEFAULT_TENANT",
     "AgentRepository",
+    "ArticleRepository",
     "CursorRepository",
     "CustomerRepository",
     "EventLog",

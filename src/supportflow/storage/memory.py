@@ -20,6 +20,7 @@ from typing import Generic, NoReturn, Protocol, TypeVar
 
 from ..errors import (
     AgentNotFound,
+    ArticleNotFound,
     ConcurrencyConflict,
     ConflictError,
     CustomerNotFound,
@@ -29,6 +30,7 @@ from ..errors import (
     TeamNotFound,
     TicketNotFound,
 )
+from ..kb.articles import Article, ArticleRevision, ArticleStatus
 from ..models import Agent, Channel, Customer, Message, Team, Ticket, TicketEvent, TicketStatus
 from .protocols import (
     DEFAULT_TENANT,
@@ -63,6 +65,7 @@ class _TenantData:
 
     __slots__ = (
         "agents",
+        "articles",
         "cursors",
         "customers",
         "event_keys",
@@ -72,6 +75,7 @@ class _TenantData:
         "message_ids",
         "messages",
         "open_by_assignee",
+        "revisions",
         "teams",
         "tickets",
     )
@@ -90,6 +94,9 @@ class _TenantData:
         self.messages: dict[str, list[Message]] = {}
         self.message_ids: set[str] = set()
         self.cursors: dict[str, str] = {}
+        self.articles: dict[str, Article] = {}
+        self.revisions: dict[str, dict[int, ArticleRevision]] = {}
+        """Each article's revisions, by version."""
 
 
 class _Repo(Generic[E]):
@@ -271,6 +278,57 @@ class _TicketRepo(_Repo[Ticket]):
             committed[ticket_id] = ticket
 
 
+def _revision_key(article_id: str, version: int) -> str:
+    return f"{article_id}#{version}"
+
+
+class _ArticleRepo(_Repo[Article]):
+    """Articles, with their revisions staged beside them and applied in the same commit."""
+
+    __slots__ = ("_data", "_revisions")
+
+    def __init__(self, data: _TenantData) -> None:
+        super().__init__("article", data.articles, ArticleNotFound)
+        self._data = data
+        self._revisions: dict[tuple[str, int], ArticleRevision] = {}
+
+    def add_revision(self, revision: ArticleRevision) -> None:
+        article_id, version = revision.article_id, revision.version
+        stored = self._data.revisions.get(article_id)
+        if (article_id, version) in self._revisions or (stored and version in stored):
+            self._refuse(DuplicateEntity("article revision", _revision_key(article_id, version)))
+        self._revisions[article_id, version] = revision
+
+    def revisions(self, article_id: str) -> list[ArticleRevision]:
+        found = list(self._data.revisions.get(article_id, {}).values())
+        found += (r for (a, _), r in self._revisions.items() if a == article_id)
+        found.sort(key=lambda r: r.version)
+        return found
+
+    def list(self, *, status: ArticleStatus | None = None) -> list[Article]:
+        merged = {**self._committed, **self._staged}
+        found = [a for a in merged.values() if status is None or a.status == status]
+        found.sort(key=lambda a: a.id)
+        return found
+
+    def check(self) -> None:
+        super().check()
+        stored = self._data.revisions
+        taken = sorted(key for key in self._revisions if key[1] in stored.get(key[0], ()))
+        if taken:
+            raise DuplicateEntity("article revision", _revision_key(*taken[0]))
+
+    def apply(self) -> None:
+        super().apply()
+        stored = self._data.revisions
+        for (article_id, version), revision in self._revisions.items():
+            history = stored.get(article_id)
+            if history is None:
+                stored[article_id] = {version: revision}
+            else:
+                history[version] = revision
+
+
 class _EventLog:
     __slots__ = ("_data", "_keys", "_refused", "_staged")
 
@@ -400,6 +458,7 @@ class MemoryUnitOfWork:
 
     __slots__ = (
         "_agents",
+        "_articles",
         "_cursors",
         "_customers",
         "_data",
@@ -416,6 +475,7 @@ class MemoryUnitOfWork:
     _teams: _Repo[Team] | None
     _events: _EventLog | None
     _messages: _MessageRepo | None
+    _articles: _ArticleRepo | None
     _cursors: _CursorRepo | None
 
     def __init__(self, store: MemoryStore, tenant_id: str, data: _TenantData) -> None:
@@ -478,6 +538,14 @@ class MemoryUnitOfWork:
         return repo
 
     @property
+    def articles(self) -> _ArticleRepo:
+        """Knowledge-base articles and their revisions."""
+        repo = self._articles
+        if repo is None:
+            repo = self._articles = _ArticleRepo(self._data)
+        return repo
+
+    @property
     def cursors(self) -> _CursorRepo:
         """Named values, last write wins."""
         repo = self._cursors
@@ -509,6 +577,7 @@ class MemoryUnitOfWork:
             self._teams,
             self._events,
             self._messages,
+            self._articles,
             self._cursors,
         ):
             if repo is not None:
@@ -528,6 +597,7 @@ class MemoryUnitOfWork:
         self._teams = None
         self._events = None
         self._messages = None
+        self._articles = None
         self._cursors = None
 
 

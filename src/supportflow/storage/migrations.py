@@ -1,7 +1,8 @@
 """The SQL schema as numbered migrations, and the dialect its SQL is written in.
 
 The schema is an ordered list of :class:`Migration` (``MIGRATIONS``): version 1 is the
-initial schema, version 2 adds the ``cursors`` table. ``migrate(connection)`` runs at
+initial schema, version 2 adds the ``cursors`` table, version 3 the knowledge base
+(``articles`` and ``article_revisions``). ``migrate(connection)`` runs at
 every store open. It refuses a database recorded at a newer version than this code knows
 (:class:`~supportflow.errors.SchemaVersionError`, nothing changed); a database already up
 to date is only read, so opening a store never waits for other writers. Otherwise, inside
@@ -56,6 +57,14 @@ many pages each insert or update touches:
   every row of the tenant anyway.
 - **Cursors** (migration 2) are a few short rows per tenant, keyed ``(tenant_id, name)``
   and rewritten in place: a put changes one row and no index.
+- **Articles** (migration 3) are few and rarely written beside tickets, but large (a body
+  of up to 200,000 characters): keyed ``(tenant_id, id)``, which also serves the listing
+  ordered by id. The status filter has ``articles_status (tenant_id, status, id)``: it
+  ends past its filter, unlike the ticket indexes, because without the id SQLite's planner
+  prefers walking the whole tenant in key order to sorting the few rows the filter
+  selects, and an article write is rare enough that where its entry lands costs little.
+  Revisions are keyed ``(tenant_id, article_id, version)``, both their uniqueness rule
+  and the order of ``revisions``; they are only appended, never updated.
 """
 
 from __future__ import annotations
@@ -224,9 +233,31 @@ _V2: tuple[Step, ...] = (
     )""",
 )
 
+_V3: tuple[Step, ...] = (
+    """
+    CREATE TABLE articles (
+        tenant_id {key} NOT NULL,
+        id {key} NOT NULL,
+        status {text} NOT NULL,
+        version {integer} NOT NULL,
+        data {json} NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+    )""",
+    "CREATE INDEX articles_status ON articles (tenant_id, status, id)",
+    """
+    CREATE TABLE article_revisions (
+        tenant_id {key} NOT NULL,
+        article_id {key} NOT NULL,
+        version {integer} NOT NULL,
+        data {json} NOT NULL,
+        PRIMARY KEY (tenant_id, article_id, version)
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "named cursors per tenant", _V2),
+    Migration(3, "knowledge-base articles and their revisions", _V3),
 )
 """Every migration, in version order; append only."""
 

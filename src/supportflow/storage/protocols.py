@@ -10,12 +10,14 @@ The contract every implementation keeps:
 - **Atomicity.** Writes made through a unit of work become visible to others only on
   ``commit()``, all together; leaving the ``with`` block without committing (or with an
   exception) discards them all. A unit of work sees its own uncommitted writes.
-- **Versions.** Tickets, customers, agents and teams carry ``version``. ``add`` stores the
-  object as given; ``update(obj)`` requires ``obj.version`` to be the stored version plus
-  one and otherwise raises :class:`~supportflow.errors.ConcurrencyConflict` (at the call or
-  at ``commit()``, at the latest; either way nothing of the unit of work is stored).
-- **Uniqueness.** ``add`` with an id already stored, or a ticket whose
-  ``(channel, external_id)`` is already stored, raises
+- **Versions.** Tickets, customers, agents, teams and knowledge-base articles carry
+  ``version``. ``add`` stores the object as given; ``update(obj)`` requires
+  ``obj.version`` to be the stored version plus one and otherwise raises
+  :class:`~supportflow.errors.ConcurrencyConflict` (at the call or at ``commit()``, at the
+  latest; either way nothing of the unit of work is stored).
+- **Uniqueness.** ``add`` with an id already stored, a ticket whose
+  ``(channel, external_id)`` is already stored, or an article revision whose
+  ``(article_id, version)`` is already stored, raises
   :class:`~supportflow.errors.DuplicateEntity` (at the call or at ``commit()``).
 - **Order.** Listings are ordered as each method says, so two stores given the same
   operations return the same results. Ids compare by code point, as Python compares
@@ -26,6 +28,11 @@ The contract every implementation keeps:
 - **Locking stores.** A store may refuse a second writing unit in the same thread at once
   (with ``ConcurrencyConflict``) rather than wait for a lock the thread itself holds.
 - **Errors.** Only :class:`~supportflow.errors.SupportflowError` subclasses escape.
+
+Articles (``uow.articles``) keep their history beside them: each
+:class:`~supportflow.kb.articles.ArticleRevision` is appended once, never replaced, and a
+store keeps it exactly as given (the article's current state is whatever ``update`` last
+stored; a store does not check that the two agree).
 
 Cursors (``uow.cursors``) are the one unversioned kind: small named strings, last write
 wins, for state that a lost update only makes slightly less fair (a round robin's
@@ -40,6 +47,7 @@ from types import TracebackType
 from typing import Protocol
 
 from ..errors import ValidationFailed
+from ..kb.articles import Article, ArticleRevision, ArticleStatus
 from ..models import Agent, Channel, Customer, Message, Team, Ticket, TicketEvent, TicketStatus
 
 __all__ = [
@@ -48,6 +56,7 @@ __all__ = [
     "MAX_CURSOR_VALUE_CHARS",
     "OPEN_STATUSES",
     "AgentRepository",
+    "ArticleRepository",
     "CursorRepository",
     "CustomerRepository",
     "EventLog",
@@ -216,6 +225,41 @@ class MessageRepository(Protocol):
         ...
 
 
+class ArticleRepository(Protocol):
+    """Knowledge-base articles of one tenant, and the revision history of each.
+
+    Articles are versioned like tickets. Revisions are append-only: one per
+    ``(article_id, version)``, usually added in the same unit of work as the article
+    version they record, so the two are committed (or discarded) together.
+    """
+
+    def get(self, article_id: str) -> Article:
+        """The article, or :class:`~supportflow.errors.ArticleNotFound`."""
+        ...
+
+    def add(self, article: Article) -> None:
+        """Store a new article (``DuplicateEntity`` if the id is taken)."""
+        ...
+
+    def update(self, article: Article) -> None:
+        """Replace the stored article; ``article.version`` must be the stored one plus one."""
+        ...
+
+    def add_revision(self, revision: ArticleRevision) -> None:
+        """Append a revision (``DuplicateEntity`` if its ``(article_id, version)`` is taken).
+
+        The article need not be stored: the store keeps history, it does not check it."""
+        ...
+
+    def revisions(self, article_id: str) -> list[ArticleRevision]:
+        """One article's revisions, ordered by ``version`` (empty for an unknown id)."""
+        ...
+
+    def list(self, *, status: ArticleStatus | None = None) -> list[Article]:
+        """Articles with ``status`` (all when ``None``), ordered by id."""
+        ...
+
+
 class CursorRepository(Protocol):
     """Small named strings of one tenant, such as where each team's round robin stands.
 
@@ -277,6 +321,11 @@ class UnitOfWork(Protocol):
     @property
     def messages(self) -> MessageRepository:
         """Messages."""
+        ...
+
+    @property
+    def articles(self) -> ArticleRepository:
+        """Knowledge-base articles and their revisions."""
         ...
 
     @property

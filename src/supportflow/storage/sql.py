@@ -6,8 +6,8 @@
 queries filter or sort on are copied beside it, datetimes as fixed-width UTC ISO-8601 text
 so they sort as instants. The schema and its upgrades live in
 :mod:`supportflow.storage.migrations`; every statement is built once per store from the
-:class:`~supportflow.storage.migrations.Dialect`. A ticket, customer, agent or team whose
-JSON the store has recently written or read is not validated again: the store keeps a
+:class:`~supportflow.storage.migrations.Dialect`. A ticket, customer, agent, team or
+article whose JSON the store has recently written or read is not validated again: the store keeps a
 bounded map from JSON text to model, so a read may return the very object written (as the
 memory store does) or one validated from the same text, equal either way.
 
@@ -40,6 +40,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import (
     AgentNotFound,
+    ArticleNotFound,
     ConcurrencyConflict,
     CustomerNotFound,
     DuplicateEntity,
@@ -50,6 +51,7 @@ from ..errors import (
     TicketNotFound,
     ValidationFailed,
 )
+from ..kb.articles import Article, ArticleRevision, ArticleStatus
 from ..models import Agent, Channel, Customer, Message, Team, Ticket, TicketEvent, TicketStatus
 from .migrations import SQLITE, Dialect, migrate
 from .protocols import (
@@ -65,7 +67,7 @@ __all__ = ["SqliteStore"]
 
 M = TypeVar("M", Customer, Agent, Team)
 B = TypeVar("B", bound=BaseModel)
-F = TypeVar("F", Ticket, Customer, Agent, Team)
+F = TypeVar("F", Ticket, Customer, Agent, Team, Article)
 
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
@@ -74,6 +76,8 @@ _FETCH_BATCH = 500
 _WAL_CHECKPOINT_PAGES = 10_000
 _PARSED_LIMIT = 1024
 """Texts each :class:`_Parsed` keeps (per store and model: a few MiB for tickets)."""
+_PARSED_ARTICLES_LIMIT = 128
+"""Article texts kept: fewer, as one article may be a hundred times a ticket's size."""
 
 _NEW, _IDLE, _IN_TX, _DONE = range(4)
 """A unit of work's states: not entered, between transactions, in one, exited."""
@@ -116,7 +120,8 @@ def _load(model: type[B], data: str, kind: str) -> B:
 class _Parsed(Generic[F]):
     """The models read from (or written as) JSON texts, keyed by the text itself.
 
-    Frozen models whose fields are all immutable (tickets, customers, agents, teams) are
+    Frozen models whose fields are all immutable (tickets, customers, agents, teams,
+    articles) are
     fully determined by their JSON, so a text seen before can be answered with the model
     made from it then instead of being validated again: a ticket read right after it was
     written, or an agent read on every call, costs a dict lookup. A write remembers the
@@ -337,6 +342,27 @@ class _Statements:
         self.messages_for_ticket = q(
             "SELECT data FROM messages WHERE tenant_id = ? AND ticket_id = ? ORDER BY position"
         )
+        self.article_get = q("SELECT data FROM articles WHERE tenant_id = ? AND id = ?")
+        self.article_insert = q(
+            "INSERT INTO articles (tenant_id, id, status, version, data) VALUES (?, ?, ?, ?, ?)"
+        )
+        self.article_update = q(
+            "UPDATE articles SET status = ?, version = ?, data = ?"
+            " WHERE tenant_id = ? AND id = ? AND version = ?"
+        )
+        self.article_version = q("SELECT version FROM articles WHERE tenant_id = ? AND id = ?")
+        self.article_list = q("SELECT data FROM articles WHERE tenant_id = ? ORDER BY id")
+        self.article_list_by_status = q(
+            "SELECT data FROM articles WHERE tenant_id = ? AND status = ? ORDER BY id"
+        )
+        self.revision_insert = q(
+            "INSERT INTO article_revisions (tenant_id, article_id, version, data)"
+            " VALUES (?, ?, ?, ?)"
+        )
+        self.revisions_for_article = q(
+            "SELECT data FROM article_revisions WHERE tenant_id = ? AND article_id = ?"
+            " ORDER BY version"
+        )
         self.cursor_get = q("SELECT value FROM cursors WHERE tenant_id = ? AND name = ?")
         self.cursor_put = q(
             "INSERT INTO cursors (tenant_id, name, value) VALUES (?, ?, ?)"
@@ -357,6 +383,7 @@ class _SqliteUnitOfWork:
 
     __slots__ = (
         "_agents",
+        "_articles",
         "_conn",
         "_cursors",
         "_customers",
@@ -380,13 +407,14 @@ class _SqliteUnitOfWork:
         self._state = _NEW
         self._failure: SupportflowError | None = None
         self._writer: int | None = None
-        # Repositories are made on first use: most units touch two or three of seven.
+        # Repositories are made on first use: most units touch two or three of eight.
         self._tickets: _Tickets | None = None
         self._customers: _Entities[Customer] | None = None
         self._agents: _Entities[Agent] | None = None
         self._teams: _Entities[Team] | None = None
         self._events: _Events | None = None
         self._messages: _Messages | None = None
+        self._articles: _Articles | None = None
         self._cursors: _Cursors | None = None
 
     @property
@@ -444,6 +472,14 @@ class _SqliteUnitOfWork:
         found = self._messages
         if found is None:
             found = self._messages = _Messages(self)
+        return found
+
+    @property
+    def articles(self) -> _Articles:
+        """Knowledge-base articles and their revisions."""
+        found = self._articles
+        if found is None:
+            found = self._articles = _Articles(self)
         return found
 
     @property
@@ -903,6 +939,71 @@ class _Messages:
         return [_load(Message, row[0], "message") for row in rows]
 
 
+class _Articles:
+    """Articles (status copied to a column for its filter) and their append-only revisions."""
+
+    __slots__ = ("_parsed", "_sql", "_tenant", "_uow")
+
+    def __init__(self, uow: _SqliteUnitOfWork) -> None:
+        self._uow = uow
+        self._sql = uow._sql
+        self._tenant = uow._tenant_id
+        self._parsed = uow._store._parsed_articles
+
+    def get(self, article_id: str) -> Article:
+        row = self._uow._one(
+            self._sql.article_get, (self._tenant, article_id), "article", article_id
+        )
+        if row is None:
+            raise ArticleNotFound(article_id)
+        return self._parsed.load(row[0])
+
+    def add(self, article: Article) -> None:
+        data = article.model_dump_json()
+        params = (self._tenant, article.id, article.status.value, article.version, data)
+        self._uow._write(self._sql.article_insert, params, "article", article.id)
+        if type(article) is Article:
+            self._parsed.remember(data, article)
+
+    def update(self, article: Article) -> None:
+        expected = article.version - 1
+        data = article.model_dump_json()
+        params = (article.status.value, article.version, data, self._tenant, article.id, expected)
+        uow = self._uow
+        cursor = uow._write(self._sql.article_update, params, "article", article.id, expected)
+        if cursor.rowcount != 1:
+            raise uow._stale(
+                "article", article.id, expected, self._sql.article_version, ArticleNotFound
+            )
+        if type(article) is Article:
+            self._parsed.remember(data, article)
+
+    def add_revision(self, revision: ArticleRevision) -> None:
+        key = f"{revision.article_id}#{revision.version}"
+        params = (
+            self._tenant,
+            revision.article_id,
+            revision.version,
+            revision.model_dump_json(),
+        )
+        self._uow._write(self._sql.revision_insert, params, "article revision", key)
+
+    def revisions(self, article_id: str) -> list[ArticleRevision]:
+        params = (self._tenant, article_id)
+        sql = self._sql.revisions_for_article
+        rows = self._uow._all(sql, params, "article revision", article_id)
+        return [_load(ArticleRevision, row[0], "article revision") for row in rows]
+
+    def list(self, *, status: ArticleStatus | None = None) -> list[Article]:
+        if status is None:
+            rows = self._uow._all(self._sql.article_list, (self._tenant,), "article", "list")
+        else:
+            params = (self._tenant, status.value)
+            rows = self._uow._all(self._sql.article_list_by_status, params, "article", "list")
+        load = self._parsed.load
+        return [load(row[0]) for row in rows]
+
+
 class _Cursors:
     """Cursors: one row per name, written with an upsert (no version to check)."""
 
@@ -978,6 +1079,7 @@ class SqliteStore:
         self._parsed_customers = _Parsed(Customer, "customer")
         self._parsed_agents = _Parsed(Agent, "agent")
         self._parsed_teams = _Parsed(Team, "team")
+        self._parsed_articles = _Parsed(Article, "article", _PARSED_ARTICLES_LIMIT)
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._idle: deque[sqlite3.Connection] = deque()

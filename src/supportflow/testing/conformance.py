@@ -28,8 +28,9 @@ install. For detailed assertion messages, call
 ``pytest.register_assert_rewrite("supportflow.testing.conformance")`` in ``conftest.py``
 before anything imports it.
 
-The builders (:func:`make_ticket`, :func:`make_event`, ...) and :func:`seed` are public so
-a host's own tests can use them; every datetime they produce is timezone-aware.
+The builders (:func:`make_ticket`, :func:`make_event`, :func:`make_article`, ...) and
+:func:`seed` are public so a host's own tests can use them; every datetime they produce is
+timezone-aware.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ import pytest
 
 from ..errors import (
     AgentNotFound,
+    ArticleNotFound,
     ConcurrencyConflict,
     ConflictError,
     CustomerNotFound,
@@ -53,6 +55,13 @@ from ..errors import (
     TeamNotFound,
     TicketNotFound,
     ValidationFailed,
+)
+from ..kb.articles import (
+    MAX_ARTICLE_BODY_CHARS,
+    Article,
+    ArticleRevision,
+    ArticleStatus,
+    Audience,
 )
 from ..models import (
     MAX_BODY_CHARS,
@@ -88,9 +97,11 @@ __all__ = [
     "TRICKY_TEXTS",
     "StoreContract",
     "make_agent",
+    "make_article",
     "make_customer",
     "make_event",
     "make_message",
+    "make_revision",
     "make_team",
     "make_ticket",
     "next_version",
@@ -185,7 +196,36 @@ def make_message(message_id: str = "m-1", ticket_id: str = "t-1", **fields: Any)
     return Message.model_validate(values | fields)
 
 
-_V = TypeVar("_V", Ticket, Customer, Agent, Team)
+def make_article(article_id: str = "kb-1", **fields: Any) -> Article:
+    """A valid draft article written at :data:`T0`; ``fields`` override any attribute."""
+    created_at = fields.get("created_at", T0)
+    values: dict[str, Any] = {
+        "id": article_id,
+        "title": f"Article {article_id}",
+        "body": f"How to fix {article_id}.",
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
+    return Article.model_validate(values | fields)
+
+
+def make_revision(article: Article | None = None, **fields: Any) -> ArticleRevision:
+    """A valid revision recording ``article`` (by default :func:`make_article`) as it is:
+    its id and version, edited by ``a-1`` at its ``updated_at``; ``fields`` override."""
+    if article is None:
+        article = make_article()
+    values: dict[str, Any] = {
+        "article_id": article.id,
+        "version": article.version,
+        "editor_id": "a-1",
+        "at": article.updated_at,
+        "changed": ("created",) if article.version == 1 else ("body",),
+        "article": article,
+    }
+    return ArticleRevision.model_validate(values | fields)
+
+
+_V = TypeVar("_V", Ticket, Customer, Agent, Team, Article)
 
 
 def next_version(obj: _V, **changes: Any) -> _V:
@@ -193,8 +233,8 @@ def next_version(obj: _V, **changes: Any) -> _V:
     return obj.model_copy(update={**changes, "version": obj.version + 1})
 
 
-Entity = Ticket | Customer | Agent | Team
-Record = Ticket | Customer | Agent | Team | Message | TicketEvent
+Entity = Ticket | Customer | Agent | Team | Article
+Record = Ticket | Customer | Agent | Team | Article | ArticleRevision | Message | TicketEvent
 
 
 def seed(store: Store, *records: Record, tenant_id: str = DEFAULT_TENANT) -> None:
@@ -214,6 +254,10 @@ def _add(uow: UnitOfWork, record: Record) -> None:
         uow.agents.add(record)
     elif isinstance(record, Team):
         uow.teams.add(record)
+    elif isinstance(record, Article):
+        uow.articles.add(record)
+    elif isinstance(record, ArticleRevision):
+        uow.articles.add_revision(record)
     elif isinstance(record, Message):
         uow.messages.add(record)
     else:
@@ -230,13 +274,14 @@ class _Repository(Protocol):
     def list(self) -> Sequence[Any]: ...
 
 
-_KINDS = ("ticket", "customer", "agent", "team")
+_KINDS = ("ticket", "customer", "agent", "team", "article")
 
 _NOT_FOUND: dict[str, type[NotFound]] = {
     "ticket": TicketNotFound,
     "customer": CustomerNotFound,
     "agent": AgentNotFound,
     "team": TeamNotFound,
+    "article": ArticleNotFound,
 }
 
 
@@ -246,6 +291,7 @@ def _repository(uow: UnitOfWork, kind: str) -> _Repository:
         "customer": uow.customers,
         "agent": uow.agents,
         "team": uow.teams,
+        "article": uow.articles,
     }
     return repositories[kind]
 
@@ -257,12 +303,14 @@ def _build(kind: str, object_id: str, **fields: Any) -> Entity:
         return make_customer(object_id, **fields)
     if kind == "agent":
         return make_agent(object_id, **fields)
+    if kind == "article":
+        return make_article(object_id, **fields)
     return make_team(object_id, **fields)
 
 
 def _renamed(obj: Entity, text: str) -> Entity:
     """The next version of ``obj`` with a visible change."""
-    field = "subject" if isinstance(obj, Ticket) else "name"
+    field = {Ticket: "subject", Article: "title"}.get(type(obj), "name")
     return obj.model_copy(update={field: text, "version": obj.version + 1})
 
 
@@ -306,10 +354,14 @@ _CURSOR = "routing.round_robin:team-1"
 _CURSORS = (_CURSOR, "routing.round_robin:team-2")
 """The cursors :func:`_everything` reads."""
 
+_ARTICLES = ("kb-1", "kb-2")
+"""The articles whose revisions :func:`_everything` reads."""
+
 
 def _everything(uow: UnitOfWork, ticket_ids: Sequence[str]) -> dict[str, Any]:
     """What a unit sees of the tenant: every listing, the events and messages of tickets,
-    the open tickets of :data:`_ASSIGNEES` and the cursors :data:`_CURSORS`."""
+    the open tickets of :data:`_ASSIGNEES`, the cursors :data:`_CURSORS` and the revisions
+    of :data:`_ARTICLES`."""
     return {
         "tickets": uow.tickets.list(),
         "customers": uow.customers.list(),
@@ -321,6 +373,8 @@ def _everything(uow: UnitOfWork, ticket_ids: Sequence[str]) -> dict[str, Any]:
         "messages": {t: uow.messages.for_ticket(t) for t in ticket_ids},
         "between": list(uow.events.between(T0 - timedelta(days=3650), T0 + timedelta(days=3650))),
         "cursors": {name: uow.cursors.get(name) for name in _CURSORS},
+        "articles": uow.articles.list(),
+        "revisions": {a: uow.articles.revisions(a) for a in _ARTICLES},
     }
 
 
@@ -346,9 +400,12 @@ def _everything_empty(ticket_ids: Sequence[str], **present: Any) -> dict[str, An
         "messages": {t: [] for t in ticket_ids},
         "between": [],
         "cursors": dict.fromkeys(_CURSORS),
+        "articles": [],
+        "revisions": {a: [] for a in _ARTICLES},
     }
+    merged = ("open_for", "events", "messages", "cursors", "revisions")
     for key, value in present.items():
-        if isinstance(value, dict) and key in ("open_for", "events", "messages", "cursors"):
+        if isinstance(value, dict) and key in merged:
             empty[key] = empty[key] | value
         else:
             empty[key] = value
@@ -356,8 +413,13 @@ def _everything_empty(ticket_ids: Sequence[str], **present: Any) -> dict[str, An
 
 
 def _sample_tenant() -> list[Record]:
-    """One of everything, with a first ticket that has events and messages."""
+    """One of everything, with a first ticket that has events and messages and an article
+    with two revisions."""
     first = make_ticket("t-1", external_id="x-1", status=TicketStatus.ASSIGNED, assignee_id="a-1")
+    draft = make_article("kb-1", title="退款流程 refunds", tags=("billing", "退款"))
+    published = next_version(
+        draft, status=ArticleStatus.PUBLISHED, last_reviewed_at=T0 + timedelta(hours=1)
+    )
     return [
         first,
         make_ticket("t-2", created_at=T0 + timedelta(hours=1)),
@@ -367,6 +429,9 @@ def _sample_tenant() -> list[Record]:
         make_event("t-1", 1, data={"ticket": {"id": "t-1"}}),
         make_event("t-1", 2, type="ticket.assigned", data={"changes": {"assignee_id": "a-1"}}),
         make_message("m-1", "t-1", body=TRICKY_TEXTS["mixed"]),
+        published,
+        make_revision(draft),
+        make_revision(published, changed=("last_reviewed_at", "status")),
     ]
 
 
@@ -723,6 +788,8 @@ class StoreContract:
             uow.events.append([make_event("t-new", 1)])
             uow.messages.add(make_message("m-new", "t-new"))
             uow.cursors.put(_CURSOR, "a-1")
+            uow.articles.add(make_article("kb-1"))
+            uow.articles.add_revision(make_revision(make_article("kb-1")))
             uow.tickets.update(next_version(make_ticket("t-1", version=1), subject="stale"))
 
         _refused(store, write, ConcurrencyConflict)
@@ -744,6 +811,8 @@ class StoreContract:
             uow.customers.add(make_customer("c-new"))
             uow.messages.add(make_message("m-new", "t-1"))
             uow.cursors.put(_CURSOR, "a-1")
+            uow.articles.add(make_article("kb-1"))
+            uow.articles.add_revision(make_revision(make_article("kb-1")))
             with suppress(ConcurrencyConflict):
                 uow.tickets.update(stale)
             with pytest.raises(ConcurrencyConflict):
@@ -760,6 +829,8 @@ class StoreContract:
             writer.events.append([make_event("t-1", 1)])
             writer.messages.add(make_message("m-1", "t-1"))
             writer.cursors.put(_CURSOR, "a-1")
+            writer.articles.add(make_article("kb-1"))
+            writer.articles.add_revision(make_revision(make_article("kb-1")))
             with store.unit_of_work() as reader:
                 assert _everything(reader, ["t-1"]) == _everything_empty(["t-1"])
                 assert reader.tickets.find_by_external_id(Channel.EMAIL, "x-1") is None
@@ -778,6 +849,8 @@ class StoreContract:
             uow.events.append([make_event("t-1", 1)])
             uow.messages.add(make_message("m-1", "t-1"))
             uow.cursors.put(_CURSOR, "a-1")
+            uow.articles.add(make_article("kb-1"))
+            uow.articles.add_revision(make_revision(make_article("kb-1")))
         with store.unit_of_work() as uow:
             assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"])
 
@@ -791,6 +864,8 @@ class StoreContract:
                 uow.events.append([make_event("t-1", 1)])
                 uow.messages.add(make_message("m-1", "t-1"))
                 uow.cursors.put(_CURSOR, "a-1")
+                uow.articles.add(make_article("kb-1"))
+                uow.articles.add_revision(make_revision(make_article("kb-1")))
                 raise Boom
 
         with pytest.raises(Boom):
@@ -803,9 +878,14 @@ class StoreContract:
             uow.tickets.add(make_ticket("t-1"))
             uow.customers.add(make_customer("c-1"))
             uow.cursors.put(_CURSOR, "a-1")
+            uow.articles.add(make_article("kb-1"))
+            uow.articles.add_revision(make_revision(make_article("kb-1")))
             uow.rollback()
             with pytest.raises(TicketNotFound):
                 uow.tickets.get("t-1")
+            with pytest.raises(ArticleNotFound):
+                uow.articles.get("kb-1")
+            assert uow.articles.revisions("kb-1") == []
             assert uow.cursors.get(_CURSOR) is None
         with store.unit_of_work() as uow:
             assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"])
@@ -814,11 +894,14 @@ class StoreContract:
         ticket = make_ticket("t-1", external_id="x-1", assignee_id="a-1")
         customer, agent, team = make_customer("c-1"), make_agent("a-1"), make_team("team-1")
         event, message = make_event("t-1", 1), make_message("m-1", "t-1")
+        article = make_article("kb-1")
+        revision = make_revision(article)
         with store.unit_of_work() as uow:
-            for record in (ticket, customer, agent, team, event, message):
+            for record in (ticket, customer, agent, team, event, message, article, revision):
                 _add(uow, record)
             uow.cursors.put(_CURSOR, "a-1")
             assert uow.tickets.get("t-1") == ticket
+            assert uow.articles.get("kb-1") == article
             assert uow.tickets.find_by_external_id(Channel.EMAIL, "x-1") == ticket
             assert _everything(uow, ["t-1"]) == _everything_empty(
                 ["t-1"],
@@ -832,6 +915,8 @@ class StoreContract:
                 messages={"t-1": [message]},
                 between=[event],
                 cursors={_CURSOR: "a-1"},
+                articles=[article],
+                revisions={"kb-1": [revision]},
             )
 
     def test_unit_reads_its_own_updates(self, store: Store) -> None:
@@ -866,6 +951,8 @@ class StoreContract:
             uow.events.append([make_event("t-1", 1), make_event("t-1", 2)])
             uow.messages.add(make_message("m-1", "t-1"))
             uow.cursors.put(_CURSOR, "a-1")
+            uow.articles.add(make_article("kb-1"))
+            uow.articles.add_revision(make_revision(make_article("kb-1")))
             uow.customers.add(make_customer("c-1", name="again"))
 
         _refused(store, write, DuplicateEntity)
@@ -970,13 +1057,17 @@ class StoreContract:
             make_team("team-1"),
             make_event("t-1", 1),
             make_message("m-1", "t-1"),
+            make_article("kb-1", status=ArticleStatus.PUBLISHED),
+            make_revision(make_article("kb-1")),
             tenant_id=TENANT_A,
         )
         _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-1"), TENANT_A)
         with store.unit_of_work(TENANT_B) as uow:
             assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"])
             assert uow.tickets.find_by_external_id(Channel.EMAIL, "x-1") is None
-            for kind, object_id in zip(_KINDS, ("t-1", "c-1", "a-1", "team-1"), strict=True):
+            assert uow.articles.list(status=ArticleStatus.PUBLISHED) == []
+            ids = ("t-1", "c-1", "a-1", "team-1", "kb-1")
+            for kind, object_id in zip(_KINDS, ids, strict=True):
                 with pytest.raises(_NOT_FOUND[kind]):
                     _repository(uow, kind).get(object_id)
 
@@ -1032,7 +1123,7 @@ class StoreContract:
             )
             assert found == [match]
 
-    @pytest.mark.parametrize("kind", ["customer", "agent", "team"])
+    @pytest.mark.parametrize("kind", ["customer", "agent", "team", "article"])
     def test_listed_by_id(self, store: Store, kind: str) -> None:
         ids = ["b", "B", "a-10", "a-9", "张", "A"]
         seed(store, *(_build(kind, i) for i in ids))
@@ -1407,6 +1498,233 @@ class StoreContract:
                 "routing.round_robin:team-2": None,
             }
 
+    # Knowledge-base articles
+
+    def test_article_round_trips_with_every_field_set(self, store: Store) -> None:
+        article = make_article(
+            "kb-full",
+            title="打印机离线 Printer shows offline",
+            body="1. 重启打印机 Restart the printer.\n2. Re-add it in Settings › Printers.\n",
+            tags=("printer", "打印机", "network"),
+            language="zh",
+            product="LaserJet 500",
+            audience=Audience.INTERNAL,
+            status=ArticleStatus.PUBLISHED,
+            owner_id="a-7",
+            created_at=T0 - timedelta(days=30),
+            updated_at=T0,
+            last_reviewed_at=T0 - timedelta(days=2),
+            review_interval=timedelta(days=90, hours=12, microseconds=5),
+            helpful_votes=12,
+            unhelpful_votes=3,
+            solved_ticket_ids=("t-9", "工单-1"),
+            version=17,
+        )
+        seed(store, article)
+        assert _get(store, "article", "kb-full") == article
+
+    def test_revision_round_trips_with_its_article(self, store: Store) -> None:
+        article = make_article("kb-1", body="新的步骤 new steps", version=3)
+        revision = make_revision(
+            article,
+            editor_id="a-2",
+            at=datetime(2024, 3, 4, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+            changed=("body", "tags"),
+            note="客户反馈 customer feedback",
+        )
+        seed(store, revision)
+        with store.unit_of_work() as uow:
+            assert uow.articles.revisions("kb-1") == [revision]
+
+    def test_articles_filtered_by_status(self, store: Store) -> None:
+        by_status = {
+            status: make_article(f"kb-{status.value}", status=status) for status in ArticleStatus
+        }
+        seed(store, *by_status.values(), make_article("kb-0", status=ArticleStatus.PUBLISHED))
+        with store.unit_of_work() as uow:
+            for status, article in by_status.items():
+                expected = [article]
+                if status is ArticleStatus.PUBLISHED:
+                    expected.insert(0, make_article("kb-0", status=ArticleStatus.PUBLISHED))
+                assert uow.articles.list(status=status) == expected, status
+            assert len(uow.articles.list()) == len(ArticleStatus) + 1
+
+    def test_filtered_articles_listed_by_id(self, store: Store) -> None:
+        ids = ["b", "B", "kb-10", "kb-9", "张", "A"]
+        seed(store, *(make_article(i, status=ArticleStatus.PUBLISHED) for i in ids))
+        seed(store, make_article("a-draft"))
+        with store.unit_of_work() as uow:
+            found = uow.articles.list(status=ArticleStatus.PUBLISHED)
+        assert [a.id for a in found] == sorted(ids)
+
+    def test_article_status_filter_follows_committed_updates(self, store: Store) -> None:
+        published = make_article("kb-1", status=ArticleStatus.PUBLISHED)
+        seed(store, published, make_article("kb-2", status=ArticleStatus.PUBLISHED))
+        archived = next_version(published, status=ArticleStatus.ARCHIVED)
+        _committed(store, lambda uow: uow.articles.update(archived), DEFAULT_TENANT)
+        with store.unit_of_work() as uow:
+            assert [a.id for a in uow.articles.list(status=ArticleStatus.PUBLISHED)] == ["kb-2"]
+            assert uow.articles.list(status=ArticleStatus.ARCHIVED) == [archived]
+
+    def test_article_status_filter_sees_only_the_units_own_updates(self, store: Store) -> None:
+        draft = make_article("kb-1")
+        seed(store, draft)
+        in_review = next_version(draft, status=ArticleStatus.IN_REVIEW)
+        added = make_article("kb-0", status=ArticleStatus.IN_REVIEW)
+        with store.unit_of_work() as writer:
+            writer.articles.update(in_review)
+            writer.articles.add(added)
+            assert writer.articles.list(status=ArticleStatus.IN_REVIEW) == [added, in_review]
+            assert writer.articles.list(status=ArticleStatus.DRAFT) == []
+            with store.unit_of_work() as reader:
+                assert reader.articles.list(status=ArticleStatus.IN_REVIEW) == []
+                assert reader.articles.list(status=ArticleStatus.DRAFT) == [draft]
+
+    def test_revisions_ordered_by_version(self, store: Store) -> None:
+        v1 = make_article("kb-1")
+        v2 = next_version(v1, body="second")
+        v3 = next_version(v2, body="third")
+        first, second, third = make_revision(v1), make_revision(v2), make_revision(v3)
+        seed(store, third)
+        seed(store, first, make_revision(make_article("kb-2")))
+        with store.unit_of_work() as uow:
+            uow.articles.add_revision(second)
+            assert uow.articles.revisions("kb-1") == [first, second, third]
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.articles.revisions("kb-1") == [first, second, third]
+
+    def test_revisions_of_an_unknown_article_are_empty(self, store: Store) -> None:
+        seed(store, make_revision(make_article("kb-1")))
+        with store.unit_of_work() as uow:
+            assert uow.articles.revisions("kb-2") == []
+            assert uow.articles.revisions("KB-1") == []
+
+    def test_revision_with_a_stored_version_raises_duplicate_entity(self, store: Store) -> None:
+        original = make_revision(make_article("kb-1"), note="first")
+        seed(store, original)
+        again = make_revision(make_article("kb-1", title="rewritten"), note="second")
+        _refused(store, lambda uow: uow.articles.add_revision(again), DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert uow.articles.revisions("kb-1") == [original]
+
+    def test_same_revision_twice_in_a_unit_raises_duplicate_entity(self, store: Store) -> None:
+        def write(uow: UnitOfWork) -> None:
+            uow.articles.add_revision(make_revision(make_article("kb-1"), note="first"))
+            uow.articles.add_revision(make_revision(make_article("kb-1"), note="second"))
+
+        _refused(store, write, DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert uow.articles.revisions("kb-1") == []
+
+    def test_same_version_of_different_articles_is_allowed(self, store: Store) -> None:
+        first, second = make_revision(make_article("kb-1")), make_revision(make_article("kb-2"))
+        seed(store, first, second)
+        with store.unit_of_work() as uow:
+            assert uow.articles.revisions("kb-1") == [first]
+            assert uow.articles.revisions("kb-2") == [second]
+
+    def test_same_article_and_revisions_in_two_tenants_are_separate(self, store: Store) -> None:
+        mine = make_article("kb-1", title="A", status=ArticleStatus.PUBLISHED)
+        theirs = make_article("kb-1", title="B")
+        seed(store, mine, make_revision(mine), tenant_id=TENANT_A)
+        seed(store, theirs, make_revision(theirs), tenant_id=TENANT_B)
+        for tenant, article in ((TENANT_A, mine), (TENANT_B, theirs)):
+            with store.unit_of_work(tenant) as uow:
+                assert uow.articles.get("kb-1") == article
+                assert uow.articles.revisions("kb-1") == [make_revision(article)]
+        with store.unit_of_work(TENANT_B) as uow:
+            assert uow.articles.list(status=ArticleStatus.PUBLISHED) == []
+
+    def test_edit_stores_the_article_and_its_revision_together(self, store: Store) -> None:
+        v1 = make_article("kb-1")
+        seed(store, v1, make_revision(v1))
+        v2 = next_version(v1, body="更新 updated", updated_at=T0 + timedelta(hours=1))
+
+        def write(uow: UnitOfWork) -> None:
+            uow.articles.update(v2)
+            uow.articles.add_revision(make_revision(v2))
+
+        _committed(store, write, DEFAULT_TENANT)
+        with store.unit_of_work() as uow:
+            assert uow.articles.get("kb-1") == v2
+            assert uow.articles.revisions("kb-1") == [make_revision(v1), make_revision(v2)]
+
+    def test_stale_edit_stores_neither_article_nor_revision(self, store: Store) -> None:
+        v1 = make_article("kb-1")
+        v2 = next_version(v1, body="theirs")
+        seed(store, v2, make_revision(v1), make_revision(v2))
+        mine = next_version(v1, body="mine")
+
+        def write(uow: UnitOfWork) -> None:
+            uow.articles.add_revision(make_revision(next_version(v2, body="mine, later")))
+            uow.articles.update(mine)
+
+        _refused(store, write, ConcurrencyConflict)
+        with store.unit_of_work() as uow:
+            assert uow.articles.get("kb-1") == v2
+            assert uow.articles.revisions("kb-1") == [make_revision(v1), make_revision(v2)]
+
+    def test_duplicate_revision_stores_nothing_of_its_unit(self, store: Store) -> None:
+        """Two editors both record version 2: the later unit's article update is not kept."""
+        v1 = make_article("kb-1")
+        seed(store, v1, make_revision(v1), make_revision(next_version(v1, body="theirs")))
+
+        def write(uow: UnitOfWork) -> None:
+            uow.articles.update(next_version(v1, body="mine"))
+            uow.articles.add(make_article("kb-2"))
+            uow.articles.add_revision(make_revision(next_version(v1, body="mine")))
+
+        _refused(store, write, DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert uow.articles.list() == [v1]
+            assert uow.articles.revisions("kb-1") == [
+                make_revision(v1),
+                make_revision(next_version(v1, body="theirs")),
+            ]
+
+    def test_racing_votes_on_one_article_commit_once(self, store: Store) -> None:
+        v1 = make_article("kb-1", status=ArticleStatus.PUBLISHED)
+        seed(store, v1)
+        with store.unit_of_work() as first, store.unit_of_work() as second:
+            mine, theirs = first.articles.get("kb-1"), second.articles.get("kb-1")
+            first.articles.update(next_version(mine, helpful_votes=mine.helpful_votes + 1))
+            first.commit()
+            with pytest.raises(ConcurrencyConflict):
+                _write_then_commit(
+                    second,
+                    lambda uow: uow.articles.update(
+                        next_version(theirs, unhelpful_votes=theirs.unhelpful_votes + 1)
+                    ),
+                )
+        assert _get(store, "article", "kb-1") == next_version(v1, helpful_votes=1)
+
+    @pytest.mark.parametrize("name", sorted(TRICKY_TEXTS))
+    def test_article_text_round_trips_verbatim(self, store: Store, name: str) -> None:
+        text = TRICKY_TEXTS[name]
+        article = make_article("kb-1", title=text, body=text, tags=(text,), product=text)
+        revision = make_revision(article, note=text, changed=(text,))
+        seed(store, article, revision)
+        with store.unit_of_work() as uow:
+            got = uow.articles.get("kb-1")
+            assert (got.title, got.body, got.tags, got.product) == (
+                article.title,
+                text,
+                article.tags,
+                article.product,
+            )
+            (got_revision,) = uow.articles.revisions("kb-1")
+            assert (got_revision.note, got_revision.changed) == (text, (text,))
+            assert got_revision.article == article
+
+    def test_longest_article_body_round_trips(self, store: Store) -> None:
+        body = ("知识库正文🙂" * (MAX_ARTICLE_BODY_CHARS // 6 + 1))[:MAX_ARTICLE_BODY_CHARS]
+        article = make_article("kb-1", body=body)
+        seed(store, article, make_revision(article))
+        with store.unit_of_work() as uow:
+            assert uow.articles.get("kb-1").body == body
+            assert uow.articles.revisions("kb-1")[0].article.body == body
+
     # Round trips
 
     @pytest.mark.parametrize("zone", _ZONES, ids=str)
@@ -1421,12 +1739,16 @@ class StoreContract:
         customer = make_customer("c-1", first_purchase_at=moment)
         event = make_event("t-1", 1, at=moment)
         message = make_message("m-1", "t-1", created_at=moment)
-        seed(store, ticket, customer, event, message)
+        article = make_article("kb-1", created_at=moment, last_reviewed_at=moment)
+        revision = make_revision(article, at=moment)
+        seed(store, ticket, customer, event, message, article, revision)
         with store.unit_of_work() as uow:
             got = uow.tickets.get("t-1")
             got_customer = uow.customers.get("c-1")
             (got_event,) = uow.events.for_ticket("t-1")
             (got_message,) = uow.messages.for_ticket("t-1")
+            got_article = uow.articles.get("kb-1")
+            (got_revision,) = uow.articles.revisions("kb-1")
         assert _instant(got.created_at) == _instant(moment)
         assert _instant(got.updated_at) == _instant(moment) + timedelta(microseconds=1)
         assert got.resolved_at is not None
@@ -1435,6 +1757,10 @@ class StoreContract:
         assert _instant(got_customer.first_purchase_at) == _instant(moment)
         assert _instant(got_event.at) == _instant(moment)
         assert _instant(got_message.created_at) == _instant(moment)
+        assert got_article.last_reviewed_at is not None
+        for instant in (got_article.created_at, got_article.last_reviewed_at, got_revision.at):
+            assert _instant(instant) == _instant(moment)
+        assert _instant(got_revision.article.updated_at) == _instant(moment)
 
     def test_ambiguous_local_time_keeps_its_instant(self, store: Store) -> None:
         """01:30 on the night New York leaves DST happens twice; ``fold`` picks the second."""

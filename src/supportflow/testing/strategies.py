@@ -1,4 +1,4 @@
-"""Hypothesis strategies for property-testing SLA rules against random business calendars.
+"""Hypothesis strategies for property-testing SLA rules, ticket histories and stores.
 
 Importing this module requires hypothesis, a test dependency that supportflow itself does
 not install (``supportflow.testing`` does not import it). Hosts use these strategies to
@@ -29,10 +29,13 @@ What they generate (see each function):
 - :func:`ticket_histories`: one ticket's event stream as the desk records it, walking the
   lifecycle from ``ticket.created``: ``supportflow.events.replay`` rebuilds the ticket
   from it and ``SlaClock.replay`` follows it.
+- :func:`articles`: valid knowledge-base :class:`~supportflow.kb.articles.Article` values
+  with Chinese, English and mixed text, in every status and audience, for round-tripping
+  through a store or feeding a search index.
 
 Every strategy shrinks towards the simple end: UTC, one short interval on Monday, no
 holidays, the earliest datetime, a zero duration, one unconditional rule, a history of
-just ``ticket.created``.
+just ``ticket.created``, a short English draft article.
 
 Comparing aware datetimes: two datetimes with the *same* ``tzinfo`` compare by wall clock,
 ignoring ``fold`` (PEP 495), so within a repeated DST hour a later instant can compare as
@@ -50,6 +53,7 @@ from hypothesis import strategies as st
 
 from ..errors import ValidationFailed
 from ..events import EventType, json_value
+from ..kb.articles import MAX_ARTICLE_BODY_CHARS, Article, ArticleStatus, Audience
 from ..lifecycle import TRANSITIONS, LifecycleEvent
 from ..models import (
     Channel,
@@ -83,6 +87,7 @@ from ..sla.policy import (
 
 __all__ = [
     "DEFAULT_ZONES",
+    "articles",
     "aware_datetimes",
     "business_durations",
     "calendar_specs",
@@ -736,3 +741,163 @@ def _ticket_histories(
             )
         )
     return events
+
+
+# -- knowledge-base articles ------------------------------------------------------------
+
+_EN_WORDS = (
+    "printer",
+    "offline",
+    "refund",
+    "invoice",
+    "password",
+    "reset",
+    "login",
+    "failed",
+    "VPN",
+    "update",
+    "v2.3",
+    "error",
+)
+_ZH_WORDS = (
+    "打印机",
+    "离线",
+    "退款",
+    "发票",
+    "密码",
+    "重置",
+    "登录",
+    "失败",
+    "网络",
+    "订单",
+    "发货",
+    "更新",
+)
+_PUNCTUATION = (" ", " ", "，", "。", "！", ", ", ". ", "\n", "？")
+_LABELS = ("billing", "printer", "network", "退款", "打印机", "账户 account", "VPN")
+_LANGUAGES = ("en", "zh", "zh-Hans", "ja", "mixed")
+_ARTICLE_IDS = ("kb-1", "kb-2", "KB-1", "kb-10", "知识-1")
+_ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:#知识库文章工单"
+_ARTICLE_ZONES: tuple[ZoneInfo, ...] = (
+    ZoneInfo("UTC"),
+    ZoneInfo("Asia/Shanghai"),
+    ZoneInfo("America/New_York"),
+    ZoneInfo("Asia/Kathmandu"),
+)
+_ARTICLE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+_ARTICLE_SPAN_US = 10 * 365 * 24 * 3600 * 10**6  # ten years of microseconds
+_ANY_CHARACTER = st.characters(codec="utf-8")
+"""Any character a store must keep: no lone surrogates, which no UTF-8 database holds."""
+
+
+@st.composite
+def _mixed_text(draw: st.DrawFn, min_words: int, max_words: int) -> str:
+    """Chinese, English or both: Chinese words unspaced, English words apart, punctuated."""
+    pools = draw(st.sampled_from((_EN_WORDS, _ZH_WORDS, _EN_WORDS + _ZH_WORDS)))
+    words = draw(st.lists(st.sampled_from(pools), min_size=min_words, max_size=max_words))
+    parts: list[str] = []
+    for word in words:
+        if parts and not (word in _ZH_WORDS and parts[-1] in _ZH_WORDS):
+            parts.append(draw(st.sampled_from(_PUNCTUATION)))
+        parts.append(word)
+    return "".join(parts)
+
+
+def _article_text(max_chars: int) -> st.SearchStrategy[str]:
+    """Mixed-language prose, or any characters at all, at most ``max_chars`` long."""
+    words = _mixed_text(0, 40).map(lambda text: text[:max_chars])
+    anything = st.text(_ANY_CHARACTER, max_size=min(max_chars, 200))
+    return words | anything
+
+
+def _title() -> st.SearchStrategy[str]:
+    """Titles as the model keeps them: no surrounding whitespace, 1 to 500 characters."""
+    anything = st.text(_ANY_CHARACTER, min_size=1, max_size=80).map(str.strip).filter(bool)
+    return _mixed_text(1, 12).map(str.strip).filter(bool) | anything
+
+
+def _unambiguous(moment: datetime) -> bool:
+    """Whether the wall time names one instant (not in a DST gap or fold): only then is a
+    datetime equal, by ``==``, to the same instant in another zone (PEP 495)."""
+    return moment.replace(fold=1 - moment.fold).utcoffset() == moment.utcoffset()
+
+
+def _local(instant: datetime, zone: ZoneInfo) -> datetime:
+    """``instant`` in ``zone``, or in UTC where the zone's wall time is ambiguous."""
+    moment = instant.astimezone(zone)
+    return moment if _unambiguous(moment) else instant.astimezone(UTC)
+
+
+def articles(
+    *,
+    ids: st.SearchStrategy[str] | None = None,
+    statuses: Sequence[ArticleStatus] = tuple(ArticleStatus),
+    max_body_chars: int = 2000,
+) -> st.SearchStrategy[Article]:
+    """Random valid :class:`~supportflow.kb.articles.Article` values.
+
+    - ``id`` from ``ids`` (by default a few fixed ids such as ``"kb-1"`` and ``"知识-1"``,
+      or short ids of letters, digits, punctuation and Chinese characters).
+    - ``title`` and ``body``: Chinese, English or mixed prose (Chinese words unspaced, as
+      customers write them), or any characters but lone surrogates; the body is empty
+      sometimes and at most ``max_body_chars`` long.
+    - ``tags``, ``language``, ``product``: labels in both languages; every audience;
+      ``status`` from ``statuses``; sometimes an owner, votes and solved tickets.
+    - Datetimes are aware, to the microsecond, in UTC, Asia/Shanghai, America/New_York or
+      Asia/Kathmandu (+05:45), never inside a DST gap or fold, so an article read back
+      from JSON compares equal; ``created_at <= last_reviewed_at <= updated_at``, and a
+      published article always has ``last_reviewed_at``, as ``move_article`` sets it.
+    - ``review_interval`` from a microsecond to ten years; ``version`` from 1 to a million.
+
+    Shrinks towards a short draft with an English title, an empty body and no tags.
+    Raises :class:`~supportflow.errors.ValidationFailed` for no statuses or a
+    ``max_body_chars`` outside 0 to ``MAX_ARTICLE_BODY_CHARS``.
+    """
+    chosen = tuple(dict.fromkeys(statuses))
+    if not chosen:
+        raise ValidationFailed("statuses", "must name at least one status")
+    if not 0 <= max_body_chars <= MAX_ARTICLE_BODY_CHARS:
+        raise ValidationFailed("max_body_chars", f"must be between 0 and {MAX_ARTICLE_BODY_CHARS}")
+    if ids is None:
+        ids = st.sampled_from(_ARTICLE_IDS) | st.text(_ID_CHARS, min_size=1, max_size=20)
+    return _articles(ids, chosen, max_body_chars)
+
+
+@st.composite
+def _articles(
+    draw: st.DrawFn,
+    ids: st.SearchStrategy[str],
+    statuses: tuple[ArticleStatus, ...],
+    max_body_chars: int,
+) -> Article:
+    status = draw(st.sampled_from(statuses))
+    zone = draw(st.sampled_from(_ARTICLE_ZONES))
+    start = _ARTICLE_EPOCH + timedelta(microseconds=draw(st.integers(0, _ARTICLE_SPAN_US)))
+    span = draw(st.timedeltas(timedelta(0), timedelta(days=400)))
+    reviewed: datetime | None = None
+    if status is ArticleStatus.PUBLISHED or draw(st.booleans()):
+        reviewed = _local(start + draw(st.timedeltas(timedelta(0), span)), zone)
+    created, updated = _local(start, zone), _local(start + span, zone)
+    labels = st.sampled_from(_LABELS)
+    votes = st.integers(0, 10**9)
+    return Article(
+        id=draw(ids),
+        title=draw(_title()),
+        body=draw(st.just("") | _article_text(max_body_chars)),
+        tags=tuple(draw(st.lists(labels, max_size=4, unique=True))),
+        language=draw(st.sampled_from(_LANGUAGES)),
+        product=draw(st.none() | labels),
+        audience=draw(st.sampled_from(tuple(Audience))),
+        status=status,
+        owner_id=draw(st.none() | st.sampled_from(("a-1", "坐席-2"))),
+        created_at=created,
+        updated_at=updated,
+        last_reviewed_at=reviewed,
+        review_interval=draw(st.timedeltas(timedelta(microseconds=1), timedelta(days=3650))),
+        helpful_votes=draw(votes),
+        unhelpful_votes=draw(votes),
+        solved_ticket_ids=tuple(
+            draw(st.lists(st.sampled_from(("t-1", "t-2", "工单-3")), max_size=3, unique=True))
+        ),
+        version=draw(st.integers(1, 10**6)),
+    )
