@@ -4,9 +4,10 @@ Text is NFKC-normalised and case-folded (full-width ``ＡＢＣ`` is ``abc``), t
 runs: a run of CJK ideographs, or a run of other letters and digits (a word). A word
 gives itself and its character trigrams with a space at each end (``" re"``, ``"ref"``,
 ..., ``"nd "``), so a typo breaks only the three trigrams around it and the rest still
-match. (2- to 4-grams were measured too: no better on BANKING77, the COVID FAQ or MASSIVE,
-and two and a half times the postings.) A CJK run gives its characters, bigrams and trigrams: "最近无法登录账户" and
-"无法登录怎么办" share 无法, 法登, 登录 without any dictionary. Features are plain strings;
+match (2- to 4-grams were measured too: no better on BANKING77, the COVID FAQ or
+MASSIVE, and two and a half times the postings). A CJK run gives its characters, bigrams
+and trigrams: "最近无法登录账户" and "无法登录怎么办" share 无法, 法登, 登录 without any
+dictionary. Features are plain strings;
 words carry a ``"\\x01"`` prefix and CJK grams a ``"\\x02"`` prefix so they never collide
 with the Latin n-grams.
 """

@@ -78,7 +78,9 @@ class SearchHit:
     """One article a search found.
 
     ``score`` is in [0, 1] (1: every field is the query itself) and comparable across
-    queries, which is what the knowledge-gap threshold relies on. ``snippet`` is plain
+    queries in one language, which is what the knowledge-gap threshold relies on;
+    Chinese paraphrases share fewer character grams than English ones and score lower,
+    so the gap report holds each language to its own threshold. ``snippet`` is plain
     text from the body (or the title when the body has no match) and ``highlights`` the
     ``(start, end)`` spans of the query's words in it; :meth:`marked` renders them.
     """
