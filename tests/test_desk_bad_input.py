@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 
 from supportflow import (
     AgentNotFound,
+    ArticleNotFound,
     Classification,
     CustomerNotFound,
     DuplicateEntity,
+    InvalidTransition,
     MemoryStore,
     NotFound,
     Store,
@@ -47,6 +49,16 @@ POLICY = default_policy(
     )
 )
 """The desk under test runs SLA clocks, so every call also exercises their bookkeeping."""
+ARTICLES = [
+    {
+        "id": "kb-router",
+        "title": "Router keeps dropping the connection",
+        "body": "Restart the router, then update its firmware.",
+        "status": "published",
+    },
+    {"id": "kb-draft", "title": "Router firmware notes", "status": "draft"},
+]
+"""The world's knowledge base: one published article the tickets' text finds, one draft."""
 
 
 class T:
@@ -118,6 +130,8 @@ VALID: dict[str, dict[str, Any]] = {
     "add_customer": {"customer": {"id": "c-new", "name": "New"}},
     "add_team": {"team": {"id": "t-new", "name": "New"}},
     "add_agent": {"agent": {"id": "a-new", "name": "New", "teams": ["t-support"]}},
+    "suggest_articles": {"ticket_id": T(S.IN_PROGRESS), "limit": 5, "actor": "a-bob"},
+    "mark_solved": {"ticket_id": T(S.IN_PROGRESS), "article_id": "kb-router", "agent_id": "a-bob"},
 }
 
 PUBLIC_METHODS = sorted(
@@ -159,6 +173,8 @@ class _World:
             self.close()
             self._store = self._store_factory()
             self.desk = self._make_desk(self._store, FixedClock(START), sla_policy=POLICY)
+            for article in ARTICLES:
+                self.desk.kb.create(article, editor_id="a-sue")
             self.tickets: dict[TicketStatus, str] = {}
             self.dirty = False
         return self
@@ -171,7 +187,7 @@ class _World:
     def args(self, method: str, **spoilt: Any) -> dict[str, Any]:
         """The valid arguments of ``method`` with ``spoilt`` ones swapped in."""
         args = _fill(VALID[method], self.ticket_id)
-        args.update(spoilt)
+        args.update(_fill(spoilt, self.ticket_id))
         return args
 
     def close(self) -> None:
@@ -288,6 +304,8 @@ TICKET_METHODS = [
     "deadlines",
     "sla",
     "explain_sla",
+    "suggest_articles",
+    "mark_solved",
 ]
 AGENT_METHODS = [
     "acknowledge",
@@ -298,6 +316,7 @@ AGENT_METHODS = [
     "resolve",
     "get_agent",
     "set_agent_status",
+    "mark_solved",
 ]
 
 CASES: list[Case] = []
@@ -305,12 +324,24 @@ for _method in TICKET_METHODS:
     CASES += _id_cases(_method, "ticket_id", required=True, unknown=TicketNotFound)
 for _method in AGENT_METHODS:
     CASES += _id_cases(_method, "agent_id", required=True, unknown=AgentNotFound)
-for _method in ["assign", "escalate", "close", "reopen"]:
+for _method in ["assign", "escalate", "close", "reopen", "suggest_articles"]:
     CASES += _id_cases(_method, "actor", required=True, unknown=None)
 CASES += _id_cases("assign", "agent_id", required=False, unknown=AgentNotFound)
 CASES += _id_cases("escalate", "to_agent_id", required=False, unknown=AgentNotFound)
 CASES += _id_cases("escalate", "to_team_id", required=False, unknown=TeamNotFound)
 CASES += _id_cases("customer_replied", "message_id", required=False, unknown=None)
+CASES += _id_cases("mark_solved", "article_id", required=True, unknown=ArticleNotFound)
+CASES += [
+    ("suggest_articles", "limit", v, ValidationFailed, "limit")
+    for v in [0, -1, 1001, True, 2.5, "5", None, [5]]
+]
+CASES += [
+    # Only a published article can solve a ticket.
+    ("mark_solved", "article_id", "kb-draft", ValidationFailed, "article_id"),
+    # A closed ticket is final: nothing more is recorded on it.
+    ("mark_solved", "ticket_id", T(S.CLOSED), InvalidTransition, None),
+    ("suggest_articles", "ticket_id", T(S.CLOSED), InvalidTransition, None),
+]
 CASES += _id_cases("intake", "customer_id", required=True, unknown=CustomerNotFound)
 CASES += _id_cases("intake", "team_id", required=False, unknown=TeamNotFound)
 CASES += _id_cases("get_customer", "customer_id", required=True, unknown=CustomerNotFound)
@@ -411,7 +442,7 @@ def test_bad_argument_is_refused_naming_the_field_and_changes_nothing(
 ) -> None:
     method, arg, value, error, field = case
     args = world.args(method, **{arg: value})
-    before = snapshot(world.desk)
+    before = _stored(world.desk, snapshot)
     world.dirty = True
     with pytest.raises(error) as caught:
         getattr(world.desk, method)(**args)
@@ -419,8 +450,14 @@ def test_bad_argument_is_refused_naming_the_field_and_changes_nothing(
         assert field is not None
         assert caught.value.field.startswith(field), caught.value.field
         assert field in str(caught.value)
-    assert snapshot(world.desk) == before
+    assert _stored(world.desk, snapshot) == before
     world.dirty = False
+
+
+def _stored(desk: SupportDesk, snapshot: Callable[[SupportDesk], Any]) -> Any:
+    """The desk's snapshot and its knowledge base: every article with its revisions."""
+    articles = [(a, desk.kb.revisions(a.id)) for a in desk.kb.list()]
+    return snapshot(desk), articles
 
 
 def test_not_found_error_names_the_unknown_id(desk: SupportDesk) -> None:
@@ -608,12 +645,12 @@ def _fuzz_once(
         name: data.draw(st.one_of(st.just(value), ARBITRARY), label=name)
         for name, value in world.args(method).items()
     }
-    before = snapshot(world.desk)
+    before = _stored(world.desk, snapshot)
     world.dirty = True
     try:
         getattr(world.desk, method)(**args)
     except SupportflowError:
-        assert snapshot(world.desk) == before, "a refused call changed storage"
+        assert _stored(world.desk, snapshot) == before, "a refused call changed storage"
         world.dirty = False
     for model in _stored_models(world.desk):
         again = type(model).model_validate_json(model.model_dump_json())

@@ -27,6 +27,18 @@ EXPECTED = {
         "mixed     ana                      wei ",
         "Tickets given to someone who cannot read them: default 4, custom 0",
     ],
+    "kb_help_center.py": [
+        "export.json  4 articles imported, 1 as drafts",
+        "export.csv   4 articles imported, 0 as drafts",
+        "markdown     3 articles imported, 0 as drafts",
+        "cant log in, forgot pasword  ->  I can't log in to my account  (",
+        "upgade my plan  ->  How do I upgrade or downgrade my plan?  (",
+        "退款多久到账  ->  退款多久能到账？  (",
+        "年付可以退款吗  ->  年付套餐可以退款吗？  (",
+        "  1. Account locked after too many login attempts  (",
+        "marked solved: 'Account locked after too many login attempts', helpful votes 1",
+        "ticket events: ticket.created, kb.suggested, kb.article_linked",
+    ],
 }
 """What each example must print; an example missing here fails the test below."""
 

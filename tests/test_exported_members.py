@@ -44,6 +44,7 @@ PUBLIC_API = [
     "FirstConfident",
     "InvalidTransition",
     "KeywordClassifier",
+    "KnowledgeBase",
     "LifecycleEvent",
     "MemoryStore",
     "Message",

@@ -30,6 +30,7 @@ from .errors import (
     ValidationFailed,
 )
 from .events import EventType, replay
+from .knowledge import KnowledgeBase
 from .lifecycle import LifecycleEvent, TicketLifecycle
 from .models import (
     Agent,
@@ -116,6 +117,7 @@ __all__ = [
     "FirstConfident",
     "InvalidTransition",
     "KeywordClassifier",
+    "KnowledgeBase",
     "LifecycleEvent",
     "MemoryStore",
     "Message",

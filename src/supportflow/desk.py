@@ -37,6 +37,10 @@ from .errors import (
     ValidationFailed,
 )
 from .events import EventType, json_changes, json_value
+from .kb.articles import Article, ArticleStatus, record_vote
+from .kb.search import MAX_QUERY_CHARS, SearchHit, SearchIndex
+from .kb.search_args import MAX_LIMIT
+from .knowledge import KnowledgeBase
 from .lifecycle import ALLOWED_EVENTS, LifecycleEvent, next_status
 from .models import (
     MAX_SUBJECT_CHARS,
@@ -163,6 +167,8 @@ class SupportDesk:
         settings: reopen window and auto-close delay.
         new_id: makes ids for tickets and messages (default: 128 random bits in hex);
             event ids are always ``"{ticket_id}#{seq}"``.
+        search_index: the knowledge base's search index (default: a ``BuiltinIndex``;
+            ``TantivyIndex`` for large knowledge bases); see :attr:`kb`.
     """
 
     def __init__(
@@ -177,6 +183,7 @@ class SupportDesk:
         sla_policy: SlaPolicy | None = None,
         settings: DeskSettings | None = None,
         new_id: Callable[[], str] | None = None,
+        search_index: SearchIndex | None = None,
     ) -> None:
         if store is None:
             raise ValidationFailed("store", "is required (MemoryStore, SqliteStore or your own)")
@@ -186,6 +193,7 @@ class SupportDesk:
         _collaborator("clock", clock, "now")
         _collaborator("classifier", classifier, "classify")
         _collaborator("assignment", assignment, "decide")
+        _collaborator("search_index", search_index, "search")
         if not isinstance(auto_assign, bool):
             raise ValidationFailed("auto_assign", "must be true or false")
         if sla_policy is not None and not isinstance(sla_policy, SlaPolicy):
@@ -215,11 +223,19 @@ class SupportDesk:
         self._clocks_lock = threading.Lock()
         self.settings = settings if settings is not None else DeskSettings()
         self._new_id: Callable[[], str] = new_id if new_id is not None else _random_id
+        self._kb = KnowledgeBase(
+            store, tenant_id=self._tenant_id, clock=self._clock, search_index=search_index
+        )
 
     @property
     def tenant_id(self) -> str:
         """The tenant this desk is scoped to."""
         return self._tenant_id
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The tenant's knowledge base: articles, their review and history, search."""
+        return self._kb
 
     # -- directory ---------------------------------------------------------------------
 
@@ -1202,6 +1218,95 @@ class SupportDesk:
             uow.commit()
         return updated
 
+    # -- knowledge base ----------------------------------------------------------------
+
+    def suggest_articles(
+        self, ticket_id: str, *, limit: int = 5, actor: str = SYSTEM_ACTOR
+    ) -> list[SearchHit]:
+        """The published articles most likely to answer the ticket, best first.
+
+        Searched with the ticket's subject and body, in every language and audience
+        (agents read internal articles too). What was suggested is recorded in one
+        ``kb.suggested`` event (``data["article_ids"]`` and ``data["scores"]``, best
+        first), which the stale-article report counts; finding nothing records nothing.
+        A closed ticket is refused (``InvalidTransition``).
+        """
+        ticket_id = check.object_id("ticket_id", ticket_id)
+        limit = _limit(limit)
+        actor = check.object_id("actor", actor)
+        now = self._now()
+        with self._unit() as uow:
+            ticket = self._open_for_kb(uow.tickets.get(ticket_id), "suggest_articles")
+        # Outside the unit: a first search builds the index from the store.
+        query = f"{ticket.subject}\n{ticket.body}"[:MAX_QUERY_CHARS]
+        hits = self._kb.search(query, limit=limit)
+        if not hits:
+            return []
+        with self._unit() as uow:
+            ticket = self._open_for_kb(uow.tickets.get(ticket_id), "suggest_articles")
+            self._record(
+                uow,
+                ticket,
+                EventType.KB_SUGGESTED,
+                actor,
+                now,
+                {},
+                status=ticket.status,
+                data={
+                    "article_ids": [hit.article_id for hit in hits],
+                    "scores": [round(hit.score, 4) for hit in hits],
+                },
+            )
+            uow.commit()
+        return hits
+
+    def mark_solved(self, ticket_id: str, article_id: str, *, agent_id: str) -> Article:
+        """Record that a published article solved the ticket; the article is returned.
+
+        In one unit of work the article links the ticket (``solved_ticket_ids``) and
+        counts a helpful vote, and the ticket records a ``kb.article_linked`` event
+        (``data["article_id"]``). Marking the same article again changes nothing. An
+        article that is not published is refused (``ValidationFailed`` on
+        ``article_id``), as is a closed ticket (``InvalidTransition``).
+        """
+        ticket_id = check.object_id("ticket_id", ticket_id)
+        article_id = check.object_id("article_id", article_id)
+        agent_id = check.object_id("agent_id", agent_id)
+        now = self._now()
+        with self._unit() as uow:
+            ticket = self._open_for_kb(uow.tickets.get(ticket_id), "mark_solved")
+            uow.agents.get(agent_id)
+            article = uow.articles.get(article_id)
+            if ticket.id in article.solved_ticket_ids:
+                return article
+            if article.status is not ArticleStatus.PUBLISHED:
+                raise ValidationFailed(
+                    "article_id",
+                    f"article {article.id!r} is {article.status.value}: only a published "
+                    "article can be marked as solving a ticket",
+                )
+            linked = record_vote(article, helpful=True, ticket_id=ticket.id)
+            uow.articles.update(linked)
+            self._record(
+                uow,
+                ticket,
+                EventType.KB_ARTICLE_LINKED,
+                agent_id,
+                now,
+                {},
+                status=ticket.status,
+                data={"article_id": article.id, "article_version": linked.version},
+            )
+            uow.commit()
+        return linked
+
+    @staticmethod
+    def _open_for_kb(ticket: Ticket, action: str) -> Ticket:
+        """The ticket, unless it is closed (final: it records nothing more)."""
+        if ticket.status is TicketStatus.CLOSED:
+            raise InvalidTransition(ticket.id, action, ticket.status.value, ())
+        return ticket
+
     # -- scheduled work ----------------------------------------------------------------
 
     def run_due_jobs(self, now: datetime | None = None) -> DueJobsReport:
@@ -1550,6 +1655,13 @@ def _as_model(field: str, model: type[_M], value: object) -> _M:
         return model.model_validate(value)
     except ValidationFailed as exc:
         raise exc.prefixed(field) from None
+
+
+def _limit(limit: object) -> int:
+    """How many suggestions to return: an integer from 1 to ``MAX_LIMIT``."""
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed("limit", f"must be an integer from 1 to {MAX_LIMIT}")
+    return limit
 
 
 def _random_id() -> str:

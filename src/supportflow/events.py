@@ -3,7 +3,9 @@
 Every change a desk call makes appends one or more :class:`~supportflow.models.TicketEvent`
 with the ticket's new state. ``ticket.created`` carries the whole ticket; every later event
 carries ``data["changes"]``, the fields it set. :func:`replay` rebuilds the ticket from its
-stream, which is how audits and the load tests check that nothing was lost.
+stream, which is how audits and the load tests check that nothing was lost. ``kb.*``
+events set only ``version`` and ``updated_at``: they record what the knowledge base did
+for the ticket.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ class EventType(StrEnum):
     SLA_BREACHED = "sla.breached"
     SLA_ESCALATED = "sla.escalated"
     SLA_RETARGETED = "sla.retargeted"
+    KB_SUGGESTED = "kb.suggested"
+    """Articles were suggested for the ticket: ``data["article_ids"]``, ``data["scores"]``."""
+    KB_ARTICLE_LINKED = "kb.article_linked"
+    """An agent marked an article as what solved the ticket: ``data["article_id"]``."""
 
 
 _PLAIN = (str, int, float, bool, type(None))
