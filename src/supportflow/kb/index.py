@@ -18,9 +18,8 @@ final score is exact; what the budget can cost is an article that matches nothin
 very common features, which scores near zero anyway.
 
 **Typos.** A query word the index has never seen is corrected to the nearest indexed
-word (rapidfuzz, normalised Levenshtein similarity at least 0.6, same first letter or
-length within two) and both are searched; the character n-grams already tolerate most
-typos, the correction recovers the word feature.
+word (:class:`~supportflow.kb.query.WordCorrector`) and both are searched; the character
+trigrams already tolerate most typos, the correction recovers the word feature.
 """
 
 from __future__ import annotations
@@ -31,15 +30,12 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Collection, Iterable
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-
 from ..errors import ValidationFailed
-from .analysis import WORD, features, normalize, runs
+from .analysis import WORD, features
 from .articles import Article, ArticleStatus, Audience
+from .query import WordCorrector, make_hit, prepare_query, query_vector
 from .search import DEFAULT_FIELD_WEIGHTS, DEFAULT_STATUSES, FieldWeights, SearchHit
 from .search_args import SearchArgs, check_search_args
-from .snippets import QueryTerms, make_snippet
 from .synonyms import NO_SYNONYMS, Synonyms
 
 __all__ = ["BuiltinIndex"]
@@ -78,7 +74,7 @@ class BuiltinIndex:
         self._slot: dict[str, int] = {}  # article id -> slot
         self._articles: list[Article | None] = []  # by slot; None once removed
         self._dead = 0  # postings of removed articles still in the lists
-        self._words_by_initial: dict[str, list[str]] | None = None
+        self._corrector = WordCorrector()
 
     # -- writing ------------------------------------------------------------------------
 
@@ -92,8 +88,10 @@ class BuiltinIndex:
             (weights.body, article.body),
         )
         for weight, text in fields:
-            if not weight or not text:
+            if not text:
                 continue
+            # A field weighted 0 still counts in document frequencies (with weight 0),
+            # so idf does not depend on the weights and agrees with other indexes.
             share = weight / total
             for key, value in _field_vector(features(text)).items():
                 combined[key] = combined.get(key, 0.0) + share * value
@@ -123,7 +121,7 @@ class BuiltinIndex:
                     peak[key] = weight
             df[key] = df.get(key, 0) + 1
             if key[0] == WORD and df[key] == 1:
-                self._words_by_initial = None
+                self._corrector.forget()
 
     def remove(self, article_id: str) -> bool:
         """Drop the article; whether it was indexed."""
@@ -142,7 +140,7 @@ class BuiltinIndex:
             else:
                 del df[key]
                 if key[0] == WORD:
-                    self._words_by_initial = None
+                    self._corrector.forget()
         self._dead += len(vector)
         if self._dead > 10_000 and self._dead * 3 > sum(len(p[0]) for p in self._postings.values()):
             self._compact()
@@ -155,14 +153,20 @@ class BuiltinIndex:
 
     def rebuild(self, articles: Iterable[Article]) -> None:
         """Replace everything indexed with ``articles``."""
-        chosen = {a.id: a for a in articles}
+        chosen: dict[str, Article] = {}
+        for position, article in enumerate(articles):
+            if not isinstance(article, Article):
+                raise ValidationFailed(
+                    f"articles[{position}]", f"must be an Article, not {type(article).__name__}"
+                )
+            chosen[article.id] = article
         self._postings = {}
         self._df = {}
         self._peak = {}
         self._slot = {}
         self._articles = []
         self._dead = 0
-        self._words_by_initial = None
+        self._corrector.forget()
         for article in chosen.values():
             self.add(article)
 
@@ -170,34 +174,9 @@ class BuiltinIndex:
         return len(self._slot)
 
     def __contains__(self, article_id: object) -> bool:
-        return article_id in self._slot
+        return isinstance(article_id, str) and article_id in self._slot
 
     # -- searching ----------------------------------------------------------------------
-
-    def _corrections(self, query_words: Iterable[str]) -> list[str]:
-        """The nearest indexed word of each query word the index does not know."""
-        df = self._df
-        unknown = [w for w in query_words if len(w) >= 4 and WORD + w not in df]
-        if not unknown:
-            return []
-        if self._words_by_initial is None:
-            by_initial: dict[str, list[str]] = {}
-            for key in df:
-                if key[0] == WORD and len(key) > 4:
-                    by_initial.setdefault(key[1], []).append(key[1:])
-            self._words_by_initial = by_initial
-        found: list[str] = []
-        for word in unknown:
-            choices = self._words_by_initial.get(word[0], [])
-            best = process.extractOne(
-                word,
-                choices,
-                scorer=Levenshtein.normalized_similarity,
-                score_cutoff=0.6,
-            )
-            if best is not None and best[0] not in found:
-                found.append(best[0])
-        return found
 
     def search(
         self,
@@ -213,48 +192,29 @@ class BuiltinIndex:
         args = check_search_args(query, limit, language, product, audience, statuses)
         if not args.query or not self._slot:
             return []
-        normalized = normalize(args.query)
-        query_words = [run.text for run in runs(normalized) if not run.cjk]
-        expansions = self.synonyms.expand(normalized)
-        corrections = self._corrections(query_words) if self.typo_tolerance else []
-        counts = features(normalized)
-        for extra in (*expansions, *corrections):
-            features(extra, counts)
-        scored = self._score(counts, args)
-        terms = QueryTerms.of(args.query, *expansions, extra_words=corrections)
+        prepared = prepare_query(
+            args.query, self.synonyms, self._corrector if self.typo_tolerance else None, self._df
+        )
         hits: list[SearchHit] = []
-        for score, slot in scored:
+        for score, slot in self._score(prepared.counts, args):
             article = self._articles[slot]
             assert article is not None
-            snippet, spans = make_snippet(article.body, terms)
-            if not spans:
-                title_snippet, title_spans = make_snippet(article.title, terms)
-                if title_spans:
-                    snippet, spans = title_snippet, title_spans
-            hits.append(SearchHit(article.id, score, article.title, snippet, spans))
+            hits.append(make_hit(article.id, score, article.title, article.body, prepared.terms))
         return hits
 
     def _score(self, counts: dict[str, float], args: SearchArgs) -> list[tuple[float, int]]:
         """The ``limit`` best ``(score, slot)`` pairs, best first, ties by article id."""
-        live = len(self._slot)
-        df = self._df
         postings = self._postings
-        weights: dict[str, float] = {}
-        for key, count in counts.items():
-            idf = math.log((1 + live) / (1 + df.get(key, 0))) + 1.0
-            weights[key] = (1.0 + math.log(count)) * idf * idf
-        norm = math.sqrt(sum(w * w for w in weights.values()))
-        present = sorted(
-            ((len(postings[key][0]), key) for key in weights if key in postings),
-        )
-        if not present or not norm:
+        weights = query_vector(counts, self._df, len(self._slot))
+        present = sorted((len(postings[key][0]), key) for key in weights if key in postings)
+        if not present:
             return []
         accumulated: dict[int, float] = {}
         get = accumulated.get
         spent = 0
         rest: list[tuple[str, float]] = []
         for size, key in present:
-            weight = weights[key] / norm
+            weight = weights[key]
             if spent and spent + size > self._budget:
                 rest.append((key, weight))
                 continue
