@@ -54,6 +54,24 @@ def index_factory(request: pytest.FixtureRequest) -> IndexFactory:
     return factories[request.param]
 
 
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"field_weights": {"title": 1.0}}, "field_weights"),
+        ({"synonyms": {"pwd": ["password"]}}, "synonyms"),
+        ({"typo_tolerance": "yes"}, "typo_tolerance"),
+        ({"candidates": 0}, "candidates"),
+        ({"posting_budget": True}, "posting_budget"),
+    ],
+)
+def test_bad_index_options_name_the_option(
+    index_factory: IndexFactory, options: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        index_factory(**options)
+    assert caught.value.field == field
+
+
 def article(
     article_id: str,
     title: str,

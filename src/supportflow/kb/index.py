@@ -9,13 +9,15 @@ An article's score is the weighted mean of its fields' dot products with the que
 do not depend on the rest of the collection, so adding, changing or removing one article
 never touches another's postings: updates are exact without a rebuild.
 
-**Speed.** A posting list per feature holds ``(article, weight)`` in arrival order
-(``array`` columns, not Python objects). A query does not score every posting of every
-feature: it walks its features rarest first, accumulating scores until a budget of
-postings is spent, takes the best candidates so far, and adds the remaining (common,
-low-idf) features to those candidates only, looking each up by bisection. A candidate's
-final score is exact; what the budget can cost is an article that matches nothing but
-very common features, which scores near zero anyway.
+**Speed.** A posting list per feature holds its articles' slots in arrival order (a list
+sharing one int object per article) and their weights (a float32 ``array``). A query
+does not score every posting of every feature: it walks its features rarest first,
+accumulating scores until a budget of postings is spent, takes the best candidates so
+far, and adds the remaining (common, low-idf) features to those candidates only, looking
+each up by bisection, largest possible contribution first, until what is left could not
+move a score by 1% of the best. What the budget can cost is an article that matches
+nothing but very common features, which scores near zero anyway
+(``docs/performance.md`` measures the agreement with exact scoring).
 
 **Typos.** A query word the index has never seen is corrected to the nearest indexed
 word (:class:`~supportflow.kb.query.WordCorrector`) and both are searched; the character
@@ -35,7 +37,7 @@ from .analysis import WORD, features
 from .articles import Article, ArticleStatus, Audience
 from .query import WordCorrector, make_hit, prepare_query, query_vector
 from .search import DEFAULT_FIELD_WEIGHTS, DEFAULT_STATUSES, FieldWeights, SearchHit
-from .search_args import SearchArgs, check_search_args
+from .search_args import SearchArgs, check_index_options, check_search_args
 from .synonyms import NO_SYNONYMS, Synonyms
 
 __all__ = ["BuiltinIndex"]
@@ -62,12 +64,12 @@ class BuiltinIndex:
         candidates: int = 32,
         posting_budget: int = 10_000,
     ) -> None:
+        check_index_options(field_weights, synonyms, typo_tolerance, candidates, posting_budget)
         self.field_weights = field_weights
         self.synonyms = synonyms
         self.typo_tolerance = typo_tolerance
         self._candidates = candidates
         self._budget = posting_budget
-        self._rescore_terms = 10**9
         self._postings: dict[str, _Postings] = {}
         self._df: dict[str, int] = {}  # live articles per feature
         self._peak: dict[str, float] = {}  # highest weight ever posted per feature
@@ -238,7 +240,7 @@ class BuiltinIndex:
             bounded = sorted(((w * peak[k], k, w) for k, w in rest), reverse=True)
             left = sum(b for b, _, _ in bounded)
             tolerance = 0.01 * max(totals, default=0.0)
-            for bound, key, weight in bounded[: self._rescore_terms]:
+            for bound, key, weight in bounded:
                 if left <= tolerance:
                     break
                 left -= bound

@@ -9,9 +9,10 @@ import attrs
 from .._validate import text
 from ..errors import ValidationFailed
 from .articles import ArticleStatus, Audience
-from .search import MAX_QUERY_CHARS
+from .search import MAX_QUERY_CHARS, FieldWeights
+from .synonyms import Synonyms
 
-__all__ = ["MAX_LIMIT", "SearchArgs", "check_search_args"]
+__all__ = ["MAX_LIMIT", "SearchArgs", "check_index_options", "check_search_args"]
 
 MAX_LIMIT = 1000
 """Most hits one search returns."""
@@ -71,3 +72,22 @@ def check_search_args(
         audience=checked_audience,
         statuses=checked_statuses,
     )
+
+
+def check_index_options(
+    field_weights: object,
+    synonyms: object,
+    typo_tolerance: object,
+    candidates: object,
+    posting_budget: object,
+) -> None:
+    """Refuse an index's constructor arguments that are not what they say."""
+    if not isinstance(field_weights, FieldWeights):
+        raise ValidationFailed("field_weights", "must be a FieldWeights")
+    if not isinstance(synonyms, Synonyms):
+        raise ValidationFailed("synonyms", "must be a Synonyms")
+    if not isinstance(typo_tolerance, bool):
+        raise ValidationFailed("typo_tolerance", "must be True or False")
+    for name, value in (("candidates", candidates), ("posting_budget", posting_budget)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValidationFailed(name, "must be a positive integer")

@@ -45,7 +45,7 @@ from .analysis import CJK, CJK_CLASS, WORD, normalize
 from .articles import Article, ArticleStatus, Audience
 from .query import WordCorrector, make_hit, prepare_query, query_vector
 from .search import DEFAULT_FIELD_WEIGHTS, DEFAULT_STATUSES, FieldWeights, SearchHit
-from .search_args import SearchArgs, check_search_args
+from .search_args import SearchArgs, check_index_options, check_search_args
 from .synonyms import NO_SYNONYMS, Synonyms
 
 __all__ = ["TantivyIndex"]
@@ -302,15 +302,7 @@ class TantivyIndex:
         posting_budget: int = 200_000,
     ) -> None:
         tantivy = _tantivy()
-        if not isinstance(field_weights, FieldWeights):
-            raise ValidationFailed("field_weights", "must be a FieldWeights")
-        if not isinstance(synonyms, Synonyms):
-            raise ValidationFailed("synonyms", "must be a Synonyms")
-        if not isinstance(typo_tolerance, bool):
-            raise ValidationFailed("typo_tolerance", "must be True or False")
-        for name, value in (("candidates", candidates), ("posting_budget", posting_budget)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValidationFailed(name, "must be a positive integer")
+        check_index_options(field_weights, synonyms, typo_tolerance, candidates, posting_budget)
         self.field_weights = field_weights
         self.synonyms = synonyms
         self.typo_tolerance = typo_tolerance
