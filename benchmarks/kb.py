@@ -343,6 +343,7 @@ def scale(quick: bool) -> dict[str, float]:
     started = time.perf_counter()
     backend.rebuild(built)
     figures["tantivy_build_s"] = time.perf_counter() - started
+    figures["tantivy_articles"] = len(built)
     figures["tantivy_mb"] = (_rss() - before) / 1e6
     for query in queries[:20]:
         backend.search(query, limit=10)
@@ -386,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         bar("kb_builtin_10k_p99_ms", figures["builtin_p99_ms"], "<=", 25.0, 2)
         speedup = figures["bm25_p50_ms"] / figures["builtin_p50_ms"]
         bar("kb_builtin_10k_speedup_vs_bm25", speedup, ">=", 10.0, 1)
-    if "tantivy_p50_ms" in figures:
+    if figures.get("tantivy_articles") == 100_000:  # not with --quick
         bar("kb_tantivy_100k_p50_ms", figures["tantivy_p50_ms"], "<=", 10.0, 2)
         bar("kb_tantivy_100k_p99_ms", figures["tantivy_p99_ms"], "<=", 50.0, 2)
         bar("kb_tantivy_100k_build_s", figures["tantivy_build_s"], "<=", 30.0, 1)

@@ -715,11 +715,10 @@ def test_tantivy_index_without_the_extra_says_what_to_install(
 @settings(max_examples=30, deadline=None)
 @given(text=st.text(max_size=200) | st.sampled_from([c.body for c in CORPUS]))
 def test_tantivy_features_are_the_analysis_features(text: str) -> None:
-    """What the tantivy index counts and stores per field is ``analysis.features``."""
-    from supportflow.kb.tantivy_index import _counts, _Field
+    """What the tantivy index stores per field is the length of ``analysis.features``."""
+    from supportflow.kb.tantivy_index import _Field
 
     counts = features(text)
-    assert _counts(text) == counts
     length = math.sqrt(sum((1.0 + math.log(count)) ** 2 for count in counts.values()))
     assert _Field.of(text)[0].norm == pytest.approx(length, rel=1e-12)
 

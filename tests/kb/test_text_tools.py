@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportflow.errors import ValidationFailed
-from supportflow.kb.analysis import CJK, WORD, features, normalize, words
+from supportflow.kb.analysis import CJK, WORD, features, normalize, runs, words
 from supportflow.kb.snippets import QueryTerms, make_snippet
 from supportflow.kb.synonyms import MAX_SYNONYM_RULES, Synonyms
 
@@ -43,6 +43,28 @@ def test_counts_add_up_and_accumulate() -> None:
     assert counts[WORD + "card"] == 2.0
     features("card", counts)
     assert counts[WORD + "card"] == 3.0
+
+
+def padded_each(text: str) -> dict[str, float]:
+    """The features as the module docstring defines them, word by word (slow, plain)."""
+    found: dict[str, float] = {}
+    for run in runs(normalize(text)):
+        if run.cjk:
+            grams = [
+                CJK + run.text[i : i + n] for n in (1, 2, 3) for i in range(len(run.text) - n + 1)
+            ]
+        else:
+            padded = f" {run.text} "
+            grams = [WORD + run.text] + [padded[i : i + 3] for i in range(len(padded) - 2)]
+        for gram in grams:
+            found[gram] = found.get(gram, 0.0) + 1.0
+    return found
+
+
+@settings(max_examples=80)
+@given(st.text(max_size=120) | st.text(alphabet="ab 无法,登x", max_size=60))
+def test_fast_counting_equals_padding_each_word(text: str) -> None:
+    assert features(text) == padded_each(text)
 
 
 @settings(max_examples=40)

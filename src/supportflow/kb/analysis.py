@@ -16,14 +16,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
+from itertools import pairwise
+from typing import cast
 
 __all__ = [
     "CJK_CLASS",
     "Run",
+    "count_runs",
     "features",
     "normalize",
     "runs",
+    "split_runs",
     "words",
 ]
 
@@ -63,23 +68,43 @@ def words(text: str) -> list[str]:
     return [run.text for run in runs(normalize(text)) if not run.cjk]
 
 
+_LATIN_RUN = re.compile(rf"[^\W_{CJK_CLASS}]+")
+_CJK_RUN = re.compile(rf"[{CJK_CLASS}]+")
+
+
+def split_runs(text: str) -> tuple[list[str], list[str]]:
+    """The word runs and the CJK runs of ``text``, normalised, each in order."""
+    normalized = normalize(text)
+    cjk = [] if normalized.isascii() else _CJK_RUN.findall(normalized)
+    return _LATIN_RUN.findall(normalized), cjk
+
+
+def count_runs(words: list[str], cjk: list[str]) -> Counter[str]:
+    """The features of these word and CJK runs, counted.
+
+    The words joined by single spaces and padded give every padded trigram of every word
+    plus one gram per gap between two words (a space in the middle, which no word's own
+    trigram has); dropping those is about twice as fast as padding each word.
+    """
+    found: Counter[str] = Counter()
+    if words:
+        joined = " " + " ".join(words) + " "
+        found.update([joined[i : i + 3] for i in range(len(joined) - 2)])
+        for before, after in pairwise(words):
+            found.pop(before[-1] + " " + after[0], None)
+        found.update([WORD + word for word in words])
+    for run in cjk:
+        size = len(run)
+        found.update([CJK + run[i : i + n] for n in (1, 2, 3) for i in range(size - n + 1)])
+    return found
+
+
 def features(text: str, counts: dict[str, float] | None = None) -> dict[str, float]:
     """Feature counts of ``text`` (added into ``counts`` when given)."""
-    out: dict[str, float] = {} if counts is None else counts
-    get = out.get
-    for match in _RUN.finditer(normalize(text)):
-        run = match.group(0)
-        if match.group(1) is not None:
-            size = len(run)
-            for n in (1, 2, 3):
-                for i in range(size - n + 1):
-                    gram = CJK + run[i : i + n]
-                    out[gram] = get(gram, 0.0) + 1.0
-            continue
-        key = WORD + run
-        out[key] = get(key, 0.0) + 1.0
-        padded = f" {run} "
-        for i in range(len(padded) - 2):
-            gram = padded[i : i + 3]
-            out[gram] = get(gram, 0.0) + 1.0
-    return out
+    found = count_runs(*split_runs(text))
+    if counts is None:
+        return cast(dict[str, float], found)  # int counts are what the callers need
+    get = counts.get
+    for key, count in found.items():
+        counts[key] = get(key, 0.0) + count
+    return counts

@@ -33,7 +33,6 @@ import importlib
 import json
 import math
 import os
-import re
 from collections import Counter
 from collections.abc import Collection, Iterable
 from itertools import pairwise
@@ -41,7 +40,7 @@ from types import TracebackType
 from typing import Any
 
 from ..errors import OptionalDependencyMissing, StorageError, ValidationFailed
-from .analysis import CJK, CJK_CLASS, WORD, normalize
+from .analysis import CJK, WORD, count_runs, split_runs
 from .articles import Article, ArticleStatus, Audience
 from .query import WordCorrector, make_hit, prepare_query, query_vector
 from .search import DEFAULT_FIELD_WEIGHTS, DEFAULT_STATUSES, FieldWeights, SearchHit
@@ -62,8 +61,6 @@ _WRITER_HEAP = 128_000_000
 _LONG_QUERY = 400  # features; past this a field is counted, not searched per feature
 _ALL_STATUSES = frozenset(ArticleStatus)
 _SUBLINEAR = [0.0, *(1.0 + math.log(n) for n in range(1, 64))]
-_LATIN_RUN = re.compile(rf"[^\W_{CJK_CLASS}]+")
-_CJK_RUN = re.compile(rf"[{CJK_CLASS}]+")
 
 
 def _tantivy() -> Any:
@@ -74,40 +71,9 @@ def _tantivy() -> Any:
         raise OptionalDependencyMissing("search", "tantivy") from None
 
 
-def _split(text: str) -> tuple[list[str], list[str]]:
-    """The word runs and CJK runs of ``text``, normalised as features are."""
-    normalized = normalize(text)
-    cjk = [] if normalized.isascii() else _CJK_RUN.findall(normalized)
-    return _LATIN_RUN.findall(normalized), cjk
-
-
 def _sublinear(count: float) -> float:
     n = int(count)
     return _SUBLINEAR[n] if n < len(_SUBLINEAR) else 1.0 + math.log(count)
-
-
-def _counts_of(words: list[str], cjk: list[str]) -> Counter[str]:
-    """The features of a field's word and CJK runs, counted (see :func:`_counts`)."""
-    found: Counter[str] = Counter()
-    if words:
-        joined = " " + " ".join(words) + " "
-        found.update([joined[i : i + 3] for i in range(len(joined) - 2)])
-        for before, after in pairwise(words):
-            found.pop(before[-1] + " " + after[0], None)
-        found.update(map(WORD.__add__, words))
-    for run in cjk:
-        size = len(run)
-        found.update([CJK + run[i : i + n] for n in (1, 2, 3) for i in range(size - n + 1)])
-    return found
-
-
-def _counts(text: str) -> Counter[str]:
-    """``analysis.features(text)``, computed about twice as fast.
-
-    The words joined by single spaces, padded, give every padded trigram of every word,
-    plus one gram per gap between words (with the space in the middle), dropped here.
-    """
-    return _counts_of(*_split(text))
 
 
 def _squares(counts: Counter[Any]) -> float:
@@ -120,7 +86,7 @@ def _squares(counts: Counter[Any]) -> float:
 
 
 def _norm_of(words: list[str], cjk: list[str]) -> float:
-    """The length of the vector of ``_counts_of(words, cjk)``, without building it.
+    """The length of the vector of ``count_runs(words, cjk)``, without building it.
 
     Trigrams are counted as character triples and words without their prefix: keys of
     separate counters never collide, and only how often each occurs matters here.
@@ -145,7 +111,7 @@ def _features_of(*texts: str) -> set[str]:
     """Every feature of the texts: what an article adds to document frequencies."""
     found: set[str] = set()
     for text in texts:
-        found.update(_counts(text))
+        found.update(count_runs(*split_runs(text)))
     return found
 
 
@@ -199,7 +165,7 @@ class _Field:
     @classmethod
     def of(cls, text: str) -> tuple[_Field, int]:
         """The field for ``text`` and how many features it has, repeats included."""
-        words, cjk = _split(text)
+        words, cjk = split_runs(text)
         size = sum(map(len, words)) + len(words)
         size += sum(3 * len(run) - 3 if len(run) > 1 else 1 for run in cjk)
         spaced = " " + "  ".join(words) + " " if words else ""
@@ -257,7 +223,7 @@ class _Query:
         if len(self.weights) > _LONG_QUERY:
             # Cheaper to count the field's features once than to look for each query's.
             get = self.weights.get
-            for key, count in _counts_of(field.spaced.split(), field.han.split()).items():
+            for key, count in count_runs(field.spaced.split(), field.han.split()).items():
                 weight = get(key)
                 if weight is not None:
                     total += weight * _sublinear(count)
