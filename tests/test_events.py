@@ -40,6 +40,9 @@ def test_event_types_are_past_tense_ticket_and_sla_events() -> None:
         "sla.retargeted",
         "kb.suggested",
         "kb.article_linked",
+        "feedback.survey_requested",
+        "feedback.survey_answered",
+        "feedback.follow_up_raised",
     }
 
 

@@ -22,6 +22,7 @@ from supportflow.models import (
     ComplaintCategory,
     Contact,
     Customer,
+    CustomerEvent,
     CustomerTier,
     Message,
     Priority,
@@ -72,6 +73,20 @@ def event_fields(**changes: Any) -> dict[str, Any]:
         "type": "ticket.created",
         "at": AT,
         "actor": "system",
+    }
+    fields.update(changes)
+    return fields
+
+
+def customer_event_fields(**changes: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "id": "c-1#1",
+        "customer_id": "c-1",
+        "seq": 1,
+        "type": "customer.tier_changed",
+        "at": AT,
+        "actor": "a-1",
+        "data": {"from": "regular", "to": "vip", "reason": "annual spend over 100k"},
     }
     fields.update(changes)
     return fields
@@ -375,6 +390,36 @@ def test_event_data_defaults_to_empty() -> None:
     assert TicketEvent.model_validate(event_fields()).data == {}
 
 
+# -- CustomerEvent -------------------------------------------------------------------------
+
+
+def test_customer_event_id_is_its_stream_position() -> None:
+    assert CustomerEvent.model_validate(customer_event_fields()).id == "c-1#1"
+    assert refused_fields(CustomerEvent, customer_event_fields(id="e-1")) == [("model",)]
+    assert refused_fields(CustomerEvent, customer_event_fields(seq=2)) == [("model",)]
+    assert refused_fields(CustomerEvent, customer_event_fields(customer_id="c-2")) == [("model",)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("seq", 0), ("at", NAIVE), ("type", ""), ("actor", " "), ("customer_id", "")],
+)
+def test_customer_event_invalid_field_is_refused(field: str, value: Any) -> None:
+    assert (field,) in refused_fields(CustomerEvent, customer_event_fields(**{field: value}))
+
+
+def test_customer_event_data_defaults_to_empty() -> None:
+    fields = customer_event_fields()
+    del fields["data"]
+    assert CustomerEvent.model_validate(fields).data == {}
+
+
+def test_customer_event_is_frozen() -> None:
+    event = CustomerEvent.model_validate(customer_event_fields())
+    with pytest.raises(ValidationFailed):
+        event.type = "customer.updated"  # type: ignore[misc]
+
+
 def test_naive_datetime_error_says_timezone() -> None:
     with pytest.raises(ValidationFailed) as caught:
         Ticket.model_validate(ticket_fields(created_at=NAIVE))
@@ -396,7 +441,15 @@ def test_pydantic_errors_never_escape_construction() -> None:
 
 
 def test_json_schemas_cover_every_boundary_model() -> None:
-    assert set(json_schemas()) == {"Customer", "Team", "Agent", "Ticket", "Message", "TicketEvent"}
+    assert set(json_schemas()) == {
+        "Customer",
+        "Team",
+        "Agent",
+        "Ticket",
+        "Message",
+        "TicketEvent",
+        "CustomerEvent",
+    }
 
 
 def test_ticket_schema_requires_the_identifying_fields() -> None:
@@ -497,6 +550,7 @@ ROUND_TRIP = [
     TicketEvent.model_validate(
         event_fields(data={"changes": {"status": "assigned", "tags": ["a"]}, "n": 1.5})
     ),
+    CustomerEvent.model_validate(customer_event_fields(at=SHANGHAI)),
 ]
 
 

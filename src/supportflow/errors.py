@@ -22,7 +22,8 @@ unwrapped. Every refused call leaves storage as it was.
     ├── OptionalDependencyMissing (ImportError) a feature needs an extra installed
     ├── ConflictError
     │   ├── ConcurrencyConflict                 a stale write (optimistic concurrency)
-    │   └── DuplicateEntity                     an id that already exists
+    │   ├── DuplicateEntity                     an id that already exists
+    │   └── SurveyAlreadyAnswered               a second, different answer to a survey
     └── StorageError                            the store failed for another reason
         └── SchemaVersionError                  the database is newer than this library
 """
@@ -50,6 +51,7 @@ __all__ = [
     "SchemaVersionError",
     "StorageError",
     "SupportflowError",
+    "SurveyAlreadyAnswered",
     "TeamNotFound",
     "TicketNotFound",
     "ValidationFailed",
@@ -239,6 +241,16 @@ class DuplicateEntity(ConflictError):
         self.kind = kind
         self.key = key
         super().__init__(f"{kind} {key!r} already exists")
+
+
+class SurveyAlreadyAnswered(ConflictError):
+    """A survey already holds a different answer; each survey takes exactly one."""
+
+    def __init__(self, survey_id: str) -> None:
+        self.survey_id = survey_id
+        super().__init__(
+            f"survey {survey_id!r} was already answered differently; one response per survey"
+        )
 
 
 class StorageError(SupportflowError):

@@ -34,6 +34,7 @@ __all__ = [
     "ComplaintCategory",
     "Contact",
     "Customer",
+    "CustomerEvent",
     "CustomerTier",
     "Message",
     "Priority",
@@ -324,12 +325,48 @@ class TicketEvent(SupportflowModel):
         return self
 
 
+class CustomerEvent(SupportflowModel):
+    """One change to a customer (a tier change, an override), appended with its new state.
+
+    Customers change too, and those changes are part of the record like a ticket's: who
+    changed the tier, when and why stays in ``data`` (a tier change carries its reason).
+    As for :class:`TicketEvent`, ``seq`` is the position in the customer's stream and
+    ``id`` is always ``event_id(customer_id, seq)``, so a store needs one unique key.
+    """
+
+    id: Id
+    customer_id: Id
+    seq: int = Field(ge=1)
+    type: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    at: AwareDatetime
+    actor: Id
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _id_is_stream_position(self) -> Self:
+        expected = event_id(self.customer_id, self.seq)
+        if self.id != expected:
+            raise ValueError(f"id must be {expected!r} (customer_id#seq)")
+        return self
+
+
 def event_id(ticket_id: str, seq: int) -> str:
-    """The id of event ``seq`` of ``ticket_id``: ``"{ticket_id}#{seq}"``."""
+    """The id of event ``seq`` of ``ticket_id``: ``"{ticket_id}#{seq}"``.
+
+    Customer events use it with the customer's id (the parameter keeps its released name).
+    """
     return f"{ticket_id}#{seq}"
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
     """The JSON Schema of every boundary model, by model name."""
-    models: tuple[type[BaseModel], ...] = (Customer, Team, Agent, Ticket, Message, TicketEvent)
+    models: tuple[type[BaseModel], ...] = (
+        Customer,
+        Team,
+        Agent,
+        Ticket,
+        Message,
+        TicketEvent,
+        CustomerEvent,
+    )
     return {model.__name__: model.model_json_schema() for model in models}

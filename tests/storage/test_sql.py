@@ -28,7 +28,7 @@ from supportflow.errors import (
     ValidationFailed,
 )
 from supportflow.kb.articles import Article, ArticleStatus
-from supportflow.models import Channel, Ticket, TicketStatus
+from supportflow.models import Channel, CustomerTier, Ticket, TicketStatus
 from supportflow.storage import SqliteStore
 from supportflow.storage import sql as sql_module
 from supportflow.storage.migrations import LATEST_VERSION, MIGRATIONS, Migration, migrate
@@ -40,6 +40,7 @@ from supportflow.testing.conformance import (
     make_agent,
     make_article,
     make_customer,
+    make_customer_event,
     make_event,
     make_message,
     make_revision,
@@ -333,7 +334,7 @@ def test_version_2_database_gains_articles_and_keeps_its_rows(
     assert not {"articles", "article_revisions"} & tables
 
     store = SqliteStore(path)
-    assert [row[0] for row in migration_rows(path)] == [1, 2, 3]
+    assert [row[0] for row in migration_rows(path)] == [m.version for m in MIGRATIONS]
     with raw(path) as db:
         for table, rows in rows_before.items():
             assert db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == rows, table
@@ -355,10 +356,88 @@ def test_version_2_database_gains_articles_and_keeps_its_rows(
     store.close()
 
     reopened = SqliteStore(path)
-    assert [row[0] for row in migration_rows(path)] == [1, 2, 3]
+    assert [row[0] for row in migration_rows(path)] == [m.version for m in MIGRATIONS]
     with reopened.unit_of_work("acme") as uow:
         assert uow.articles.list(status=ArticleStatus.PUBLISHED) == [article]
         assert uow.articles.revisions("kb-1") == [make_revision(article)]
+    reopened.close()
+
+
+def test_version_3_database_gains_customer_events_and_keeps_its_rows(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 4 on a database of the release before it: every row stays, the customer
+    event log works."""
+    article = make_article("kb-1", title="发票 invoices", status=ArticleStatus.PUBLISHED)
+    records = (
+        make_customer("c-1"),
+        make_agent("a-1"),
+        make_team("team-1"),
+        make_ticket("t-1", external_id="mail-1", status=TicketStatus.ASSIGNED, assignee_id="a-1"),
+        make_ticket("t-2", created_at=T0 + timedelta(hours=1)),
+        make_event("t-1", 1),
+        make_message("m-1", "t-1", body=TRICKY_TEXTS["mixed"]),
+        article,
+        make_revision(article),
+    )
+    with monkeypatch.context() as patch:
+        patch.setattr(sql_module, "migrate", partial(migrate, migrations=MIGRATIONS[:3]))
+        old = SqliteStore(path)
+        seed(old, *records, tenant_id="acme")
+        with old.unit_of_work("acme") as uow:
+            uow.cursors.put("routing.round_robin:team-1", "a-1")
+            uow.commit()
+        old.close()
+    assert [row[0] for row in migration_rows(path)] == [1, 2, 3]
+    kept = (
+        "tickets",
+        "customers",
+        "agents",
+        "teams",
+        "ticket_events",
+        "messages",
+        "cursors",
+        "articles",
+        "article_revisions",
+    )
+    with raw(path) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+        rows_before = {
+            table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() for table in kept
+        }
+    assert not {"customer_events", "customer_events_at"} & tables
+
+    store = SqliteStore(path)
+    assert [row[0] for row in migration_rows(path)] == [1, 2, 3, 4]
+    with raw(path) as db:
+        for table, rows in rows_before.items():
+            assert db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == rows, table
+    upgraded = make_customer_event(
+        "c-1", 1, data={"from": "regular", "to": "vip", "reason": "年度消费 annual spend"}
+    )
+    with store.unit_of_work("acme") as uow:
+        assert uow.customers.get("c-1") == records[0]
+        assert uow.agents.get("a-1") == records[1]
+        assert uow.teams.get("team-1") == records[2]
+        assert uow.tickets.list() == [records[3], records[4]]
+        assert uow.tickets.open_for_assignee("a-1") == [records[3]]
+        assert uow.events.for_ticket("t-1") == [records[5]]
+        assert uow.messages.for_ticket("t-1") == [records[6]]
+        assert uow.cursors.get("routing.round_robin:team-1") == "a-1"
+        assert uow.articles.list(status=ArticleStatus.PUBLISHED) == [article]
+        assert uow.articles.revisions("kb-1") == [records[8]]
+        assert uow.customer_events.for_customer("c-1") == []
+        uow.customers.update(next_version(records[0], tier=CustomerTier.VIP))
+        uow.customer_events.append([upgraded])
+        uow.commit()
+    store.close()
+
+    reopened = SqliteStore(path)
+    assert [row[0] for row in migration_rows(path)] == [1, 2, 3, 4]
+    with reopened.unit_of_work("acme") as uow:
+        assert uow.customers.get("c-1").tier is CustomerTier.VIP
+        assert uow.customer_events.for_customer("c-1") == [upgraded]
+        assert list(uow.customer_events.between(T0, T0 + timedelta(days=1))) == [upgraded]
     reopened.close()
 
 
@@ -489,6 +568,7 @@ def test_every_table_and_index_leads_with_tenant_id(store: SqliteStore, path: Pa
             "article_revisions",
             "articles",
             "cursors",
+            "customer_events",
             "customers",
             "messages",
             "teams",
@@ -889,6 +969,42 @@ def test_duplicate_leaves_the_unit_usable_and_stores_none_of_its_append(
         assert [e.seq for e in uow.events.for_ticket("t-1")] == [1, 2]
 
 
+def test_duplicate_customer_event_leaves_the_unit_usable_and_stores_none_of_its_append(
+    store: SqliteStore,
+) -> None:
+    seed(store, make_customer_event("c-1", 2))
+    with store.unit_of_work() as uow:
+        uow.customer_events.append([make_customer_event("c-1", 1)])
+        with pytest.raises(DuplicateEntity):
+            uow.customer_events.append(
+                [
+                    make_customer_event("c-1", 3),
+                    make_customer_event("c-1", 2),
+                    make_customer_event("c-1", 4),
+                ]
+            )
+        uow.commit()
+    with store.unit_of_work() as uow:
+        assert [e.seq for e in uow.customer_events.for_customer("c-1")] == [1, 2]
+
+
+def test_naive_bounds_of_customer_events_between_are_refused(store: SqliteStore) -> None:
+    with store.unit_of_work() as uow, pytest.raises(ValidationFailed, match="end"):
+        uow.customer_events.between(T0, T0.replace(tzinfo=None))
+
+
+def test_customer_events_between_streams_more_than_one_fetch(store: SqliteStore) -> None:
+    events = [
+        make_customer_event(f"c-{n % 7}", n + 1, at=T0 - timedelta(seconds=n)) for n in range(1200)
+    ]
+    with store.unit_of_work() as uow:
+        uow.customer_events.append(events)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        found = list(uow.customer_events.between(T0 - timedelta(days=1), T0 + timedelta(days=1)))
+    assert found == sorted(events, key=lambda e: (e.at, e.customer_id, e.seq))
+
+
 def test_ids_sqlite_cannot_encode_are_simply_not_found(store: SqliteStore) -> None:
     seed(store, make_ticket("t-1"))
     lone_surrogate = "t-1\ud800"
@@ -898,6 +1014,7 @@ def test_ids_sqlite_cannot_encode_are_simply_not_found(store: SqliteStore) -> No
         assert uow.tickets.find_by_external_id(Channel.EMAIL, lone_surrogate) is None
         assert uow.tickets.list(assignee_id=lone_surrogate) == []
         assert uow.events.for_ticket(lone_surrogate) == []
+        assert uow.customer_events.for_customer(lone_surrogate) == []
 
 
 def test_version_beyond_sqlite_integers_is_refused(store: SqliteStore) -> None:

@@ -34,6 +34,7 @@ from supportflow.models import (
     AuthorKind,
     Channel,
     Customer,
+    CustomerEvent,
     CustomerTier,
     Message,
     Ticket,
@@ -42,7 +43,7 @@ from supportflow.models import (
 )
 from supportflow.storage.memory import MemoryStore
 from supportflow.storage.sql import SqliteStore
-from supportflow.testing.strategies import articles
+from supportflow.testing.strategies import articles, customer_events
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -72,6 +73,8 @@ instants = st.builds(
     st.sampled_from([0, 0, 5, 90, -30]),
     st.sampled_from([UTC, ZoneInfo("Asia/Shanghai"), timezone(timedelta(hours=-3))]),
 )
+ALL_TIME = (datetime(2019, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC))
+"""Bounds of ``between`` that hold every customer event the machine draws."""
 version_steps = st.sampled_from([1, 1, 1, 0, 2])
 """How far ahead of the stored version an update's version is (1 is the only valid one)."""
 
@@ -110,6 +113,8 @@ def snapshot(uow: UnitOfWork) -> dict[str, Any]:
         "articles_by_status": {s: uow.articles.list(status=s) for s in ArticleStatus},
         "article_by_id": {a: outcome(partial(uow.articles.get, a)) for a in ARTICLE_IDS},
         "revisions": {a: uow.articles.revisions(a) for a in ARTICLE_IDS},
+        "customer_events": {c: uow.customer_events.for_customer(c) for c in CUSTOMER_IDS},
+        "customer_timeline": list(uow.customer_events.between(*ALL_TIME)),
     }
 
 
@@ -339,6 +344,56 @@ class StoresAgree(RuleBasedStateMachine):
         self.write(lambda uow: uow.events.append(events))
 
     @rule(
+        events=st.lists(
+            st.tuples(
+                customer_events(customer_ids=st.sampled_from(CUSTOMER_IDS), seqs=st.integers(1, 4)),
+                st.none() | instants,
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    def append_customer_events(self, events: list[tuple[CustomerEvent, datetime | None]]) -> None:
+        """Customer events, some at the few instants near T0 so ``between`` meets ties."""
+        batch = [e if at is None else e.model_copy(update={"at": at}) for e, at in events]
+        self.write(lambda uow: uow.customer_events.append(batch))
+
+    @rule(customer_id=st.sampled_from(CUSTOMER_IDS), pick=st.integers(0, 3))
+    def append_customer_event_again(self, customer_id: str, pick: int) -> None:
+        """Append an event seen in the unit a second time: every store refuses it."""
+        _, stream = self.read(lambda uow: uow.customer_events.for_customer(customer_id))
+        if not stream:
+            return
+        again = stream[pick % len(stream)].model_copy(update={"actor": "again"})
+        self.write(lambda uow: uow.customer_events.append([again]))
+
+    @rule(pick=st.integers(0, 7), tier=st.sampled_from(CustomerTier), at=instants)
+    def change_tier(self, pick: int, tier: CustomerTier, at: datetime) -> None:
+        """What issue 6 asks of the desk: the customer's next version and its event at once."""
+        _, customers = self.read(lambda uow: uow.customers.list())
+        if not customers:
+            return
+        current = customers[pick % len(customers)]
+        _, stream = self.read(lambda uow: uow.customer_events.for_customer(current.id))
+        seq = len(stream) + 1
+        changed = current.model_copy(update={"tier": tier, "version": current.version + 1})
+        event = CustomerEvent(
+            id=f"{current.id}#{seq}",
+            customer_id=current.id,
+            seq=seq,
+            type="customer.tier_changed",
+            at=at,
+            actor="a-1",
+            data={"from": current.tier.value, "to": tier.value, "reason": "审核 review"},
+        )
+
+        def change(uow: UnitOfWork) -> None:
+            uow.customers.update(changed)
+            uow.customer_events.append([event])
+
+        self.write(change)
+
+    @rule(
         message_id=st.sampled_from(MESSAGE_IDS),
         ticket_id=st.sampled_from(TICKET_IDS),
         body=st.sampled_from(TEXTS),
@@ -420,6 +475,8 @@ class StoresAgree(RuleBasedStateMachine):
         if not stored:
             return
         current = stored[pick % len(stored)]
+        # The revision validates its article: an edit cannot predate the article's creation.
+        at = max(at, current.created_at)
         changed = current.model_copy(
             update={
                 "body": current.body + " 更新",
@@ -482,6 +539,15 @@ class StoresAgree(RuleBasedStateMachine):
     @rule(start=instants, hours=st.sampled_from([0, 1, 2]))
     def events_between(self, start: datetime, hours: int) -> None:
         self.read(lambda uow: list(uow.events.between(start, start + timedelta(hours=hours))))
+
+    @rule(customer_id=st.sampled_from(CUSTOMER_IDS))
+    def customer_events_for_customer(self, customer_id: str) -> None:
+        self.read(lambda uow: uow.customer_events.for_customer(customer_id))
+
+    @rule(start=instants, hours=st.sampled_from([0, 1, 2]))
+    def customer_events_between(self, start: datetime, hours: int) -> None:
+        end = start + timedelta(hours=hours)
+        self.read(lambda uow: list(uow.customer_events.between(start, end)))
 
     @rule(status=st.none() | st.sampled_from(ArticleStatus))
     def list_articles(self, status: ArticleStatus | None) -> None:

@@ -31,7 +31,17 @@ from ..errors import (
     TicketNotFound,
 )
 from ..kb.articles import Article, ArticleRevision, ArticleStatus
-from ..models import Agent, Channel, Customer, Message, Team, Ticket, TicketEvent, TicketStatus
+from ..models import (
+    Agent,
+    Channel,
+    Customer,
+    CustomerEvent,
+    Message,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 from .protocols import (
     DEFAULT_TENANT,
     MAX_CURSOR_NAME_CHARS,
@@ -67,6 +77,9 @@ class _TenantData:
         "agents",
         "articles",
         "cursors",
+        "customer_event_keys",
+        "customer_events",
+        "customer_events_by_customer",
         "customers",
         "event_keys",
         "events",
@@ -91,6 +104,9 @@ class _TenantData:
         self.events: list[TicketEvent] = []
         self.events_by_ticket: dict[str, list[TicketEvent]] = {}
         self.event_keys: set[tuple[str, int]] = set()
+        self.customer_events: list[CustomerEvent] = []
+        self.customer_events_by_customer: dict[str, list[CustomerEvent]] = {}
+        self.customer_event_keys: set[tuple[str, int]] = set()
         self.messages: dict[str, list[Message]] = {}
         self.message_ids: set[str] = set()
         self.cursors: dict[str, str] = {}
@@ -385,6 +401,63 @@ class _EventLog:
         data.event_keys |= self._keys
 
 
+class _CustomerEventLog:
+    """Customer events, staged like ticket events and applied in the same commit."""
+
+    __slots__ = ("_data", "_keys", "_refused", "_staged")
+
+    def __init__(self, data: _TenantData) -> None:
+        self._data = data
+        self._staged: list[CustomerEvent] = []
+        self._keys: set[tuple[str, int]] = set()
+        self._refused: ConflictError | None = None
+
+    def append(self, events: Sequence[CustomerEvent]) -> None:
+        stored = self._data.customer_event_keys
+        keys: set[tuple[str, int]] = set()
+        for event in events:
+            key = (event.customer_id, event.seq)
+            if key in keys or key in self._keys or key in stored:
+                # A refused append poisons the unit: its commit must store nothing.
+                self._refused = DuplicateEntity("customer event", event.id)
+                raise self._refused
+            keys.add(key)
+        self._staged.extend(events)
+        self._keys |= keys
+
+    def for_customer(self, customer_id: str) -> list[CustomerEvent]:
+        found = list(self._data.customer_events_by_customer.get(customer_id, ()))
+        found.extend(e for e in self._staged if e.customer_id == customer_id)
+        found.sort(key=lambda e: e.seq)
+        return found
+
+    def between(self, start: datetime, end: datetime) -> Iterator[CustomerEvent]:
+        events = (*self._data.customer_events, *self._staged)
+        found = [e for e in events if start <= e.at < end]
+        found.sort(key=lambda e: (e.at, e.customer_id, e.seq))
+        return iter(found)
+
+    def check(self) -> None:
+        if self._refused is not None:
+            raise self._refused
+        taken = self._keys & self._data.customer_event_keys
+        if taken:
+            customer_id, seq = min(taken)
+            raise DuplicateEntity("customer event", f"{customer_id}#{seq}")
+
+    def apply(self) -> None:
+        data = self._data
+        by_customer = data.customer_events_by_customer
+        for event in self._staged:
+            data.customer_events.append(event)
+            stream = by_customer.get(event.customer_id)
+            if stream is None:
+                by_customer[event.customer_id] = [event]
+            else:
+                stream.append(event)
+        data.customer_event_keys |= self._keys
+
+
 class _MessageRepo:
     __slots__ = ("_data", "_ids", "_refused", "_staged")
 
@@ -460,6 +533,7 @@ class MemoryUnitOfWork:
         "_agents",
         "_articles",
         "_cursors",
+        "_customer_events",
         "_customers",
         "_data",
         "_events",
@@ -474,6 +548,7 @@ class MemoryUnitOfWork:
     _agents: _Repo[Agent] | None
     _teams: _Repo[Team] | None
     _events: _EventLog | None
+    _customer_events: _CustomerEventLog | None
     _messages: _MessageRepo | None
     _articles: _ArticleRepo | None
     _cursors: _CursorRepo | None
@@ -530,6 +605,14 @@ class MemoryUnitOfWork:
         return repo
 
     @property
+    def customer_events(self) -> _CustomerEventLog:
+        """The customer event log."""
+        repo = self._customer_events
+        if repo is None:
+            repo = self._customer_events = _CustomerEventLog(self._data)
+        return repo
+
+    @property
     def messages(self) -> _MessageRepo:
         """Messages."""
         repo = self._messages
@@ -576,6 +659,7 @@ class MemoryUnitOfWork:
             self._agents,
             self._teams,
             self._events,
+            self._customer_events,
             self._messages,
             self._articles,
             self._cursors,
@@ -596,6 +680,7 @@ class MemoryUnitOfWork:
         self._agents = None
         self._teams = None
         self._events = None
+        self._customer_events = None
         self._messages = None
         self._articles = None
         self._cursors = None

@@ -2,7 +2,8 @@
 
 The schema is an ordered list of :class:`Migration` (``MIGRATIONS``): version 1 is the
 initial schema, version 2 adds the ``cursors`` table, version 3 the knowledge base
-(``articles`` and ``article_revisions``). ``migrate(connection)`` runs at
+(``articles`` and ``article_revisions``), version 4 the customer event log
+(``customer_events``). ``migrate(connection)`` runs at
 every store open. It refuses a database recorded at a newer version than this code knows
 (:class:`~supportflow.errors.SchemaVersionError`, nothing changed); a database already up
 to date is only read, so opening a store never waits for other writers. Otherwise, inside
@@ -65,6 +66,10 @@ many pages each insert or update touches:
   selects, and an article write is rare enough that where its entry lands costs little.
   Revisions are keyed ``(tenant_id, article_id, version)``, both their uniqueness rule
   and the order of ``revisions``; they are only appended, never updated.
+- **Customer events** (migration 4) mirror the ticket event log: keyed ``(tenant_id,
+  customer_id, seq)``, their uniqueness rule and the order of ``for_customer``, with
+  ``customer_events_at (tenant_id, at)`` for ``between``, which sorts the rows it
+  selects by ``(at, customer_id, seq)``. A new table only: no existing row changes.
 """
 
 from __future__ import annotations
@@ -254,10 +259,27 @@ _V3: tuple[Step, ...] = (
     )""",
 )
 
+_V4: tuple[Step, ...] = (
+    """
+    CREATE TABLE customer_events (
+        tenant_id {key} NOT NULL,
+        id {key} NOT NULL,
+        customer_id {key} NOT NULL,
+        seq {integer} NOT NULL,
+        type {text} NOT NULL,
+        at {timestamp} NOT NULL,
+        actor {key} NOT NULL,
+        data {json} NOT NULL,
+        PRIMARY KEY (tenant_id, customer_id, seq)
+    )""",
+    "CREATE INDEX customer_events_at ON customer_events (tenant_id, at)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "named cursors per tenant", _V2),
     Migration(3, "knowledge-base articles and their revisions", _V3),
+    Migration(4, "customer event log", _V4),
 )
 """Every migration, in version order; append only."""
 

@@ -16,8 +16,9 @@ The contract every implementation keeps:
   :class:`~supportflow.errors.ConcurrencyConflict` (at the call or at ``commit()``, at the
   latest; either way nothing of the unit of work is stored).
 - **Uniqueness.** ``add`` with an id already stored, a ticket whose
-  ``(channel, external_id)`` is already stored, or an article revision whose
-  ``(article_id, version)`` is already stored, raises
+  ``(channel, external_id)`` is already stored, an article revision whose
+  ``(article_id, version)`` is already stored, or a ticket or customer event whose
+  ``(ticket_id, seq)`` / ``(customer_id, seq)`` is already stored, raises
   :class:`~supportflow.errors.DuplicateEntity` (at the call or at ``commit()``).
 - **Order.** Listings are ordered as each method says, so two stores given the same
   operations return the same results. Ids compare by code point, as Python compares
@@ -34,6 +35,13 @@ Articles (``uow.articles``) keep their history beside them: each
 store keeps it exactly as given (the article's current state is whatever ``update`` last
 stored; a store does not check that the two agree).
 
+Customer events (``uow.customer_events``) are the customers' record, kept like the ticket
+event log: append-only, one event per ``(customer_id, seq)`` (an append that repeats one,
+stored or in the same unit or call, raises :class:`~supportflow.errors.DuplicateEntity`
+and nothing of the unit is stored), visible to other units only at ``commit()``. Every
+tier change or override of a customer is appended in the same unit of work as the
+customer's new state. A store does not check that the customer exists.
+
 Cursors (``uow.cursors``) are the one unversioned kind: small named strings, last write
 wins, for state that a lost update only makes slightly less fair (a round robin's
 position), never wrong.
@@ -48,7 +56,17 @@ from typing import Protocol
 
 from ..errors import ValidationFailed
 from ..kb.articles import Article, ArticleRevision, ArticleStatus
-from ..models import Agent, Channel, Customer, Message, Team, Ticket, TicketEvent, TicketStatus
+from ..models import (
+    Agent,
+    Channel,
+    Customer,
+    CustomerEvent,
+    Message,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 
 __all__ = [
     "DEFAULT_TENANT",
@@ -58,6 +76,7 @@ __all__ = [
     "AgentRepository",
     "ArticleRepository",
     "CursorRepository",
+    "CustomerEventLog",
     "CustomerRepository",
     "EventLog",
     "MessageRepository",
@@ -213,6 +232,23 @@ class EventLog(Protocol):
         ...
 
 
+class CustomerEventLog(Protocol):
+    """The append-only record of customer events (tier changes, overrides) of one tenant."""
+
+    def append(self, events: Sequence[CustomerEvent]) -> None:
+        """Append events (``DuplicateEntity`` if a ``(customer_id, seq)`` is taken, by a
+        stored event or by another in this unit or this call)."""
+        ...
+
+    def for_customer(self, customer_id: str) -> list[CustomerEvent]:
+        """One customer's events, ordered by ``seq`` (empty for an unknown customer)."""
+        ...
+
+    def between(self, start: datetime, end: datetime) -> Iterator[CustomerEvent]:
+        """Events with ``start <= at < end``, ordered by ``(at, customer_id, seq)``."""
+        ...
+
+
 class MessageRepository(Protocol):
     """Messages on tickets of one tenant; append-only."""
 
@@ -316,6 +352,11 @@ class UnitOfWork(Protocol):
     @property
     def events(self) -> EventLog:
         """The event log."""
+        ...
+
+    @property
+    def customer_events(self) -> CustomerEventLog:
+        """The customer event log."""
         ...
 
     @property

@@ -52,7 +52,17 @@ from ..errors import (
     ValidationFailed,
 )
 from ..kb.articles import Article, ArticleRevision, ArticleStatus
-from ..models import Agent, Channel, Customer, Message, Team, Ticket, TicketEvent, TicketStatus
+from ..models import (
+    Agent,
+    Channel,
+    Customer,
+    CustomerEvent,
+    Message,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 from .migrations import SQLITE, Dialect, migrate
 from .protocols import (
     DEFAULT_TENANT,
@@ -331,6 +341,18 @@ class _Statements:
             "SELECT data FROM ticket_events WHERE tenant_id = ? AND at >= ? AND at < ?"
             " ORDER BY at, ticket_id, seq"
         )
+        self.customer_event_insert = q(
+            "INSERT INTO customer_events"
+            " (tenant_id, id, customer_id, seq, type, at, actor, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        self.customer_events_for_customer = q(
+            "SELECT data FROM customer_events WHERE tenant_id = ? AND customer_id = ? ORDER BY seq"
+        )
+        self.customer_events_between = q(
+            "SELECT data FROM customer_events WHERE tenant_id = ? AND at >= ? AND at < ?"
+            " ORDER BY at, customer_id, seq"
+        )
         self.savepoint = "SAVEPOINT supportflow_append"
         self.release = "RELEASE SAVEPOINT supportflow_append"
         self.rollback_to = "ROLLBACK TO SAVEPOINT supportflow_append"
@@ -386,6 +408,7 @@ class _SqliteUnitOfWork:
         "_articles",
         "_conn",
         "_cursors",
+        "_customer_events",
         "_customers",
         "_events",
         "_failure",
@@ -413,6 +436,7 @@ class _SqliteUnitOfWork:
         self._agents: _Entities[Agent] | None = None
         self._teams: _Entities[Team] | None = None
         self._events: _Events | None = None
+        self._customer_events: _CustomerEvents | None = None
         self._messages: _Messages | None = None
         self._articles: _Articles | None = None
         self._cursors: _Cursors | None = None
@@ -464,6 +488,14 @@ class _SqliteUnitOfWork:
         found = self._events
         if found is None:
             found = self._events = _Events(self)
+        return found
+
+    @property
+    def customer_events(self) -> _CustomerEvents:
+        """The customer event log."""
+        found = self._customer_events
+        if found is None:
+            found = self._customer_events = _CustomerEvents(self)
         return found
 
     @property
@@ -908,6 +940,76 @@ def _stream_events(cursor: sqlite3.Cursor) -> Iterator[TicketEvent]:
             return
         for row in rows:
             yield _load(TicketEvent, row[0], "event")
+
+
+class _CustomerEvents:
+    """The customer event log; like :class:`_Events`, an ``append`` is all or nothing."""
+
+    __slots__ = ("_sql", "_tenant", "_uow")
+
+    def __init__(self, uow: _SqliteUnitOfWork) -> None:
+        self._uow = uow
+        self._sql = uow._sql
+        self._tenant = uow._tenant_id
+
+    def append(self, events: Sequence[CustomerEvent]) -> None:
+        if len(events) == 1:
+            self._insert(events[0])
+            return
+        if not events:
+            return
+        uow, sql, first = self._uow, self._sql, events[0].id
+        uow._write(sql.savepoint, (), "customer event", first)
+        try:
+            for event in events:
+                self._insert(event)
+        except (DuplicateEntity, ValidationFailed):
+            uow._write(sql.rollback_to, (), "customer event", first)
+            uow._write(sql.release, (), "customer event", first)
+            raise
+        uow._write(sql.release, (), "customer event", first)
+
+    def _insert(self, event: CustomerEvent) -> None:
+        params = (
+            self._tenant,
+            event.id,
+            event.customer_id,
+            event.seq,
+            event.type,
+            _utc(event.at),
+            event.actor,
+            event.model_dump_json(),
+        )
+        self._uow._write(self._sql.customer_event_insert, params, "customer event", event.id)
+
+    def for_customer(self, customer_id: str) -> list[CustomerEvent]:
+        params = (self._tenant, customer_id)
+        sql = self._sql.customer_events_for_customer
+        rows = self._uow._all(sql, params, "customer event", customer_id)
+        return [_load(CustomerEvent, row[0], "customer event") for row in rows]
+
+    def between(self, start: datetime, end: datetime) -> Iterator[CustomerEvent]:
+        """Streams the events in batches; consume the iterator inside the unit of work."""
+        params = (self._tenant, _aware("start", start), _aware("end", end))
+        conn = self._uow._connection()
+        try:
+            cursor = conn.execute(self._sql.customer_events_between, params)
+        except sqlite3.Error as exc:
+            raise self._uow._fail(exc, "customer event", "between") from exc
+        return _stream(cursor, CustomerEvent, "customer event")
+
+
+def _stream(cursor: sqlite3.Cursor, model: type[B], kind: str) -> Iterator[B]:
+    """The models in a query's ``data`` column, fetched in batches."""
+    while True:
+        try:
+            rows = cursor.fetchmany(_FETCH_BATCH)
+        except sqlite3.Error as exc:
+            raise _translate(exc, kind, "between") from exc
+        if not rows:
+            return
+        for row in rows:
+            yield _load(model, row[0], kind)
 
 
 class _Messages:

@@ -28,7 +28,8 @@ install. For detailed assertion messages, call
 ``pytest.register_assert_rewrite("supportflow.testing.conformance")`` in ``conftest.py``
 before anything imports it.
 
-The builders (:func:`make_ticket`, :func:`make_event`, :func:`make_article`, ...) and
+The builders (:func:`make_ticket`, :func:`make_event`, :func:`make_customer_event`,
+:func:`make_article`, ...) and
 :func:`seed` are public so a host's own tests can use them; every datetime they produce is
 timezone-aware.
 """
@@ -73,6 +74,7 @@ from ..models import (
     ComplaintCategory,
     Contact,
     Customer,
+    CustomerEvent,
     CustomerTier,
     Message,
     Priority,
@@ -99,6 +101,7 @@ __all__ = [
     "make_agent",
     "make_article",
     "make_customer",
+    "make_customer_event",
     "make_event",
     "make_message",
     "make_revision",
@@ -183,6 +186,21 @@ def make_event(ticket_id: str = "t-1", seq: int = 1, **fields: Any) -> TicketEve
     return TicketEvent.model_validate(values | fields)
 
 
+def make_customer_event(customer_id: str = "c-1", seq: int = 1, **fields: Any) -> CustomerEvent:
+    """A valid tier change, event ``seq`` of ``customer_id`` (id ``"{customer_id}#{seq}"``),
+    by ``a-1`` at T0 + seq min; ``fields`` override any attribute."""
+    values: dict[str, Any] = {
+        "id": f"{customer_id}#{seq}",
+        "customer_id": customer_id,
+        "seq": seq,
+        "type": "customer.tier_changed",
+        "at": T0 + timedelta(minutes=seq),
+        "actor": "a-1",
+        "data": {"from": "regular", "to": "key", "reason": f"review {seq}"},
+    }
+    return CustomerEvent.model_validate(values | fields)
+
+
 def make_message(message_id: str = "m-1", ticket_id: str = "t-1", **fields: Any) -> Message:
     """A valid customer message on ``ticket_id``, created at :data:`T0`; ``fields`` override."""
     values: dict[str, Any] = {
@@ -234,7 +252,17 @@ def next_version(obj: _V, **changes: Any) -> _V:
 
 
 Entity = Ticket | Customer | Agent | Team | Article
-Record = Ticket | Customer | Agent | Team | Article | ArticleRevision | Message | TicketEvent
+Record = (
+    Ticket
+    | Customer
+    | Agent
+    | Team
+    | Article
+    | ArticleRevision
+    | Message
+    | TicketEvent
+    | CustomerEvent
+)
 
 
 def seed(store: Store, *records: Record, tenant_id: str = DEFAULT_TENANT) -> None:
@@ -260,6 +288,8 @@ def _add(uow: UnitOfWork, record: Record) -> None:
         uow.articles.add_revision(record)
     elif isinstance(record, Message):
         uow.messages.add(record)
+    elif isinstance(record, CustomerEvent):
+        uow.customer_events.append([record])
     else:
         uow.events.append([record])
 
@@ -357,11 +387,17 @@ _CURSORS = (_CURSOR, "routing.round_robin:team-2")
 _ARTICLES = ("kb-1", "kb-2")
 """The articles whose revisions :func:`_everything` reads."""
 
+_CUSTOMER_STREAMS = ("c-1", "c-2")
+"""The customers whose events :func:`_everything` reads."""
+
+_ALL_TIME = (T0 - timedelta(days=3650), T0 + timedelta(days=3650))
+"""Bounds of ``between`` that hold every event the tests write."""
+
 
 def _everything(uow: UnitOfWork, ticket_ids: Sequence[str]) -> dict[str, Any]:
     """What a unit sees of the tenant: every listing, the events and messages of tickets,
-    the open tickets of :data:`_ASSIGNEES`, the cursors :data:`_CURSORS` and the revisions
-    of :data:`_ARTICLES`."""
+    the open tickets of :data:`_ASSIGNEES`, the cursors :data:`_CURSORS`, the revisions
+    of :data:`_ARTICLES` and the events of :data:`_CUSTOMER_STREAMS`."""
     return {
         "tickets": uow.tickets.list(),
         "customers": uow.customers.list(),
@@ -371,10 +407,12 @@ def _everything(uow: UnitOfWork, ticket_ids: Sequence[str]) -> dict[str, Any]:
         "open_for": {a: uow.tickets.open_for_assignee(a) for a in _ASSIGNEES},
         "events": {t: uow.events.for_ticket(t) for t in ticket_ids},
         "messages": {t: uow.messages.for_ticket(t) for t in ticket_ids},
-        "between": list(uow.events.between(T0 - timedelta(days=3650), T0 + timedelta(days=3650))),
+        "between": list(uow.events.between(*_ALL_TIME)),
         "cursors": {name: uow.cursors.get(name) for name in _CURSORS},
         "articles": uow.articles.list(),
         "revisions": {a: uow.articles.revisions(a) for a in _ARTICLES},
+        "customer_events": {c: uow.customer_events.for_customer(c) for c in _CUSTOMER_STREAMS},
+        "customer_between": list(uow.customer_events.between(*_ALL_TIME)),
     }
 
 
@@ -402,8 +440,10 @@ def _everything_empty(ticket_ids: Sequence[str], **present: Any) -> dict[str, An
         "cursors": dict.fromkeys(_CURSORS),
         "articles": [],
         "revisions": {a: [] for a in _ARTICLES},
+        "customer_events": {c: [] for c in _CUSTOMER_STREAMS},
+        "customer_between": [],
     }
-    merged = ("open_for", "events", "messages", "cursors", "revisions")
+    merged = ("open_for", "events", "messages", "cursors", "revisions", "customer_events")
     for key, value in present.items():
         if isinstance(value, dict) and key in merged:
             empty[key] = empty[key] | value
@@ -432,6 +472,8 @@ def _sample_tenant() -> list[Record]:
         published,
         make_revision(draft),
         make_revision(published, changed=("last_reviewed_at", "status")),
+        make_customer_event("c-1", 1, data={"from": "regular", "to": "vip", "reason": "年度"}),
+        make_customer_event("c-1", 2, type="customer.override_set", actor="a-2"),
     ]
 
 
@@ -790,6 +832,7 @@ class StoreContract:
             uow.cursors.put(_CURSOR, "a-1")
             uow.articles.add(make_article("kb-1"))
             uow.articles.add_revision(make_revision(make_article("kb-1")))
+            uow.customer_events.append([make_customer_event("c-new", 1)])
             uow.tickets.update(next_version(make_ticket("t-1", version=1), subject="stale"))
 
         _refused(store, write, ConcurrencyConflict)
@@ -813,6 +856,7 @@ class StoreContract:
             uow.cursors.put(_CURSOR, "a-1")
             uow.articles.add(make_article("kb-1"))
             uow.articles.add_revision(make_revision(make_article("kb-1")))
+            uow.customer_events.append([make_customer_event("c-1", 1)])
             with suppress(ConcurrencyConflict):
                 uow.tickets.update(stale)
             with pytest.raises(ConcurrencyConflict):
@@ -831,6 +875,7 @@ class StoreContract:
             writer.cursors.put(_CURSOR, "a-1")
             writer.articles.add(make_article("kb-1"))
             writer.articles.add_revision(make_revision(make_article("kb-1")))
+            writer.customer_events.append([make_customer_event("c-1", 1)])
             with store.unit_of_work() as reader:
                 assert _everything(reader, ["t-1"]) == _everything_empty(["t-1"])
                 assert reader.tickets.find_by_external_id(Channel.EMAIL, "x-1") is None
@@ -851,6 +896,7 @@ class StoreContract:
             uow.cursors.put(_CURSOR, "a-1")
             uow.articles.add(make_article("kb-1"))
             uow.articles.add_revision(make_revision(make_article("kb-1")))
+            uow.customer_events.append([make_customer_event("c-1", 1)])
         with store.unit_of_work() as uow:
             assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"])
 
@@ -866,6 +912,7 @@ class StoreContract:
                 uow.cursors.put(_CURSOR, "a-1")
                 uow.articles.add(make_article("kb-1"))
                 uow.articles.add_revision(make_revision(make_article("kb-1")))
+                uow.customer_events.append([make_customer_event("c-1", 1)])
                 raise Boom
 
         with pytest.raises(Boom):
@@ -880,12 +927,14 @@ class StoreContract:
             uow.cursors.put(_CURSOR, "a-1")
             uow.articles.add(make_article("kb-1"))
             uow.articles.add_revision(make_revision(make_article("kb-1")))
+            uow.customer_events.append([make_customer_event("c-1", 1)])
             uow.rollback()
             with pytest.raises(TicketNotFound):
                 uow.tickets.get("t-1")
             with pytest.raises(ArticleNotFound):
                 uow.articles.get("kb-1")
             assert uow.articles.revisions("kb-1") == []
+            assert uow.customer_events.for_customer("c-1") == []
             assert uow.cursors.get(_CURSOR) is None
         with store.unit_of_work() as uow:
             assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"])
@@ -896,8 +945,10 @@ class StoreContract:
         event, message = make_event("t-1", 1), make_message("m-1", "t-1")
         article = make_article("kb-1")
         revision = make_revision(article)
+        changed = make_customer_event("c-1", 1)
+        records = (ticket, customer, agent, team, event, message, article, revision, changed)
         with store.unit_of_work() as uow:
-            for record in (ticket, customer, agent, team, event, message, article, revision):
+            for record in records:
                 _add(uow, record)
             uow.cursors.put(_CURSOR, "a-1")
             assert uow.tickets.get("t-1") == ticket
@@ -917,6 +968,8 @@ class StoreContract:
                 cursors={_CURSOR: "a-1"},
                 articles=[article],
                 revisions={"kb-1": [revision]},
+                customer_events={"c-1": [changed]},
+                customer_between=[changed],
             )
 
     def test_unit_reads_its_own_updates(self, store: Store) -> None:
@@ -953,6 +1006,7 @@ class StoreContract:
             uow.cursors.put(_CURSOR, "a-1")
             uow.articles.add(make_article("kb-1"))
             uow.articles.add_revision(make_revision(make_article("kb-1")))
+            uow.customer_events.append([make_customer_event("c-1", 1)])
             uow.customers.add(make_customer("c-1", name="again"))
 
         _refused(store, write, DuplicateEntity)
@@ -1059,6 +1113,7 @@ class StoreContract:
             make_message("m-1", "t-1"),
             make_article("kb-1", status=ArticleStatus.PUBLISHED),
             make_revision(make_article("kb-1")),
+            make_customer_event("c-1", 1),
             tenant_id=TENANT_A,
         )
         _committed(store, lambda uow: uow.cursors.put(_CURSOR, "a-1"), TENANT_A)
@@ -1337,6 +1392,226 @@ class StoreContract:
         seed(store, later_unit)
         with store.unit_of_work() as uow:
             assert uow.messages.for_ticket("t-1") == [late, early, later_unit]
+
+    # Customer events
+
+    def test_customer_event_round_trips_with_its_data(self, store: Store) -> None:
+        event = make_customer_event(
+            "c-1",
+            1,
+            actor="a-7",
+            data={
+                "from": "regular",
+                "to": "vip",
+                "reason": "年度消费超过十万 annual spend over 100k",
+                "spend": "120000.00",
+                "override": True,
+                "expires": None,
+            },
+        )
+        seed(store, event)
+        with store.unit_of_work() as uow:
+            assert uow.customer_events.for_customer("c-1") == [event]
+
+    def test_unknown_customer_has_no_events(self, store: Store) -> None:
+        with store.unit_of_work() as uow:
+            assert uow.customer_events.for_customer("missing") == []
+            assert list(uow.customer_events.between(*_ALL_TIME)) == []
+
+    def test_customer_events_ordered_by_seq(self, store: Store) -> None:
+        third, first = make_customer_event("c-1", 3), make_customer_event("c-1", 1)
+        second = make_customer_event("c-1", 2, at=T0)
+        seed(store, third)
+        seed(store, first, second)
+        seed(store, make_customer_event("c-2", 1))
+        with store.unit_of_work() as uow:
+            assert uow.customer_events.for_customer("c-1") == [first, second, third]
+
+    def test_customer_events_between_is_half_open(self, store: Store) -> None:
+        start, end = T0, T0 + timedelta(hours=1)
+        before = make_customer_event("c-1", 1, at=start - timedelta(microseconds=1))
+        at_start = make_customer_event("c-1", 2, at=start)
+        inside = make_customer_event("c-1", 3, at=end - timedelta(microseconds=1))
+        at_end = make_customer_event("c-1", 4, at=end)
+        seed(store, before, at_start, inside, at_end)
+        with store.unit_of_work() as uow:
+            assert list(uow.customer_events.between(start, end)) == [at_start, inside]
+
+    def test_customer_events_between_ordered_by_at_customer_and_seq(self, store: Store) -> None:
+        at = T0 + timedelta(minutes=5)
+        later = make_customer_event("c-a", 1, at=at + timedelta(seconds=1))
+        b2, b1 = make_customer_event("c-b", 2, at=at), make_customer_event("c-b", 1, at=at)
+        a3 = make_customer_event("c-a", 3, at=at)
+        c1 = make_customer_event("c-c", 1, at=at - timedelta(seconds=1))
+        upper = make_customer_event("C-z", 1, at=at)
+        seed(store, later, b2, a3)
+        seed(store, b1, c1, upper)
+        with store.unit_of_work() as uow:
+            found = list(uow.customer_events.between(T0, T0 + timedelta(hours=1)))
+        assert found == [c1, upper, a3, b1, b2, later]
+
+    def test_customer_events_between_compares_instants_across_offsets(self, store: Store) -> None:
+        shanghai, new_york = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
+        first = make_customer_event("c-1", 1, at=datetime(2024, 3, 4, 17, 0, tzinfo=shanghai))
+        second = make_customer_event("c-2", 1, at=datetime(2024, 3, 4, 9, 30, tzinfo=UTC))
+        third = make_customer_event("c-3", 1, at=datetime(2024, 3, 4, 5, 0, tzinfo=new_york))
+        seed(store, third, second, first)
+        start = datetime(2024, 3, 4, 17, 0, tzinfo=shanghai)
+        end = datetime(2024, 3, 4, 5, 0, tzinfo=new_york)
+        with store.unit_of_work() as uow:
+            assert list(uow.customer_events.between(start, end)) == [first, second]
+
+    @pytest.mark.parametrize("zone", _ZONES, ids=str)
+    def test_customer_event_time_keeps_its_instant(self, store: Store, zone: Any) -> None:
+        moment = datetime(2024, 7, 1, 23, 59, 59, 123456, tzinfo=zone)
+        seed(store, make_customer_event("c-1", 1, at=moment))
+        with store.unit_of_work() as uow:
+            (got,) = uow.customer_events.for_customer("c-1")
+        assert _instant(got.at) == _instant(moment)
+
+    def test_customer_event_with_a_stored_customer_and_seq_raises_duplicate_entity(
+        self, store: Store
+    ) -> None:
+        original = make_customer_event("c-1", 1)
+        seed(store, original)
+        duplicate = make_customer_event("c-1", 1, type="customer.override_set")
+        _refused(store, lambda uow: uow.customer_events.append([duplicate]), DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert uow.customer_events.for_customer("c-1") == [original]
+
+    def test_duplicate_customer_seq_within_one_append_raises_duplicate_entity(
+        self, store: Store
+    ) -> None:
+        batch = [make_customer_event("c-1", 1), make_customer_event("c-1", 1, actor="a-2")]
+        _refused(store, lambda uow: uow.customer_events.append(batch), DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert uow.customer_events.for_customer("c-1") == []
+
+    def test_same_customer_seq_in_two_appends_of_a_unit_raises_duplicate_entity(
+        self, store: Store
+    ) -> None:
+        def write(uow: UnitOfWork) -> None:
+            uow.customer_events.append([make_customer_event("c-1", 1)])
+            uow.customer_events.append([make_customer_event("c-1", 1, actor="a-2")])
+
+        _refused(store, write, DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert uow.customer_events.for_customer("c-1") == []
+
+    def test_refused_customer_append_stores_nothing_of_its_unit(self, store: Store) -> None:
+        seed(store, make_customer_event("c-1", 2))
+
+        def write(uow: UnitOfWork) -> None:
+            uow.customers.add(make_customer("c-2"))
+            uow.tickets.add(make_ticket("t-1"))
+            uow.events.append([make_event("t-1", 1)])
+            uow.customer_events.append([make_customer_event("c-2", 1)])
+            uow.customer_events.append(
+                [make_customer_event("c-1", 3), make_customer_event("c-1", 2, actor="a-2")]
+            )
+
+        _refused(store, write, DuplicateEntity)
+        with store.unit_of_work() as uow:
+            assert _everything(uow, ["t-1"]) == _everything_empty(
+                ["t-1"],
+                customer_events={"c-1": [make_customer_event("c-1", 2)]},
+                customer_between=[make_customer_event("c-1", 2)],
+            )
+
+    def test_same_seq_on_different_customers_is_allowed(self, store: Store) -> None:
+        first, second = make_customer_event("c-1", 1), make_customer_event("c-2", 1)
+        seed(store, first, second)
+        with store.unit_of_work() as uow:
+            assert uow.customer_events.for_customer("c-1") == [first]
+            assert uow.customer_events.for_customer("c-2") == [second]
+
+    def test_customer_and_ticket_streams_with_one_id_are_separate(self, store: Store) -> None:
+        """A customer and a ticket may share an id: their events are two logs, not one."""
+        ticket_event, customer_event = make_event("x-1", 1), make_customer_event("x-1", 1)
+        seed(store, ticket_event, customer_event)
+        with store.unit_of_work() as uow:
+            assert uow.events.for_ticket("x-1") == [ticket_event]
+            assert uow.customer_events.for_customer("x-1") == [customer_event]
+            assert list(uow.events.between(*_ALL_TIME)) == [ticket_event]
+            assert list(uow.customer_events.between(*_ALL_TIME)) == [customer_event]
+
+    def test_same_customer_events_in_two_tenants_are_separate(self, store: Store) -> None:
+        mine, theirs = make_customer_event("c-1", 1), make_customer_event("c-1", 1, actor="a-2")
+        seed(store, mine, tenant_id=TENANT_A)
+        seed(store, theirs, tenant_id=TENANT_B)
+        for tenant, event in ((TENANT_A, mine), (TENANT_B, theirs)):
+            with store.unit_of_work(tenant) as uow:
+                assert uow.customer_events.for_customer("c-1") == [event]
+                assert list(uow.customer_events.between(*_ALL_TIME)) == [event]
+
+    def test_uncommitted_customer_events_are_seen_only_by_their_unit(self, store: Store) -> None:
+        stored, staged = make_customer_event("c-1", 1), make_customer_event("c-1", 2)
+        seed(store, stored)
+        with store.unit_of_work() as writer:
+            writer.customer_events.append([staged])
+            assert writer.customer_events.for_customer("c-1") == [stored, staged]
+            assert list(writer.customer_events.between(*_ALL_TIME)) == [stored, staged]
+            with store.unit_of_work() as reader:
+                assert reader.customer_events.for_customer("c-1") == [stored]
+                assert list(reader.customer_events.between(*_ALL_TIME)) == [stored]
+            writer.commit()
+        with store.unit_of_work() as uow:
+            assert uow.customer_events.for_customer("c-1") == [stored, staged]
+
+    def test_tier_change_stores_the_customer_and_its_event_together(self, store: Store) -> None:
+        v1 = make_customer("c-1")
+        seed(store, v1)
+        v2 = next_version(v1, tier=CustomerTier.VIP)
+        changed = make_customer_event("c-1", 1, data={"from": "regular", "to": "vip"})
+        with store.unit_of_work() as uow:
+            uow.customers.update(v2)
+            uow.customer_events.append([changed])
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.customers.get("c-1") == v2
+            assert uow.customer_events.for_customer("c-1") == [changed]
+
+    def test_stale_tier_change_stores_neither_customer_nor_event(self, store: Store) -> None:
+        stored = make_customer("c-1", version=2)
+        seed(store, stored)
+        stale = next_version(make_customer("c-1"), tier=CustomerTier.VIP)
+
+        def write(uow: UnitOfWork) -> None:
+            uow.customer_events.append([make_customer_event("c-1", 1)])
+            uow.customers.update(stale)
+
+        _refused(store, write, ConcurrencyConflict)
+        with store.unit_of_work() as uow:
+            assert uow.customers.get("c-1") == stored
+            assert uow.customer_events.for_customer("c-1") == []
+
+    def test_racing_appends_of_one_customer_seq_store_one_event(self, store: Store) -> None:
+        """Two units both read a customer's stream and append its next event; one is refused
+        (``DuplicateEntity``, or ``ConcurrencyConflict`` from a store that cannot tell yet)."""
+        events = {
+            "first": make_customer_event("c-1", 1, actor="a-1"),
+            "second": make_customer_event("c-1", 1, actor="a-2"),
+        }
+        refused: list[str] = []
+        with store.unit_of_work() as first, store.unit_of_work() as second:
+            units = {"first": first, "second": second}
+            for uow in units.values():
+                assert uow.customer_events.for_customer("c-1") == []
+            for name, uow in units.items():
+                try:
+                    uow.customer_events.append([events[name]])
+                except ConflictError:
+                    refused.append(name)
+            for name, uow in units.items():
+                if name not in refused:
+                    try:
+                        uow.commit()
+                    except ConflictError:
+                        refused.append(name)
+        assert len(refused) == 1, refused
+        winner = events["second" if refused == ["first"] else "first"]
+        with store.unit_of_work() as uow:
+            assert uow.customer_events.for_customer("c-1") == [winner]
 
     # Cursors
 
@@ -1780,13 +2055,18 @@ class StoreContract:
         customer = make_customer("c-1", name=text)
         message = make_message("m-1", "t-1", body=text)
         event = make_event("t-1", 1, data={"comment": text, text: [text]})
-        seed(store, ticket, customer, message, event)
+        changed = make_customer_event("c-1", 1, data={"reason": text, text: [text]})
+        seed(store, ticket, customer, message, event, changed)
         with store.unit_of_work() as uow:
             got = uow.tickets.get("t-1")
             assert (got.subject, got.body, got.resolution) == (text, text, text)
             assert uow.customers.get("c-1").name == text
             assert uow.messages.for_ticket("t-1")[0].body == text
             assert uow.events.for_ticket("t-1")[0].data == {"comment": text, text: [text]}
+            assert uow.customer_events.for_customer("c-1")[0].data == {
+                "reason": text,
+                text: [text],
+            }
 
     def test_longest_body_round_trips(self, store: Store) -> None:
         body = ("工单正文🙂" * (MAX_BODY_CHARS // 5 + 1))[:MAX_BODY_CHARS]

@@ -32,10 +32,13 @@ What they generate (see each function):
 - :func:`articles`: valid knowledge-base :class:`~supportflow.kb.articles.Article` values
   with Chinese, English and mixed text, in every status and audience, for round-tripping
   through a store or feeding a search index.
+- :func:`customer_events`: valid :class:`~supportflow.models.CustomerEvent` values (tier
+  changes and overrides with their reason), for round-tripping through a store's
+  customer event log.
 
 Every strategy shrinks towards the simple end: UTC, one short interval on Monday, no
 holidays, the earliest datetime, a zero duration, one unconditional rule, a history of
-just ``ticket.created``, a short English draft article.
+just ``ticket.created``, a short English draft article, a first tier change at the epoch.
 
 Comparing aware datetimes: two datetimes with the *same* ``tzinfo`` compare by wall clock,
 ignoring ``fold`` (PEP 495), so within a repeated DST hour a later instant can compare as
@@ -58,6 +61,7 @@ from ..lifecycle import TRANSITIONS, LifecycleEvent
 from ..models import (
     Channel,
     ComplaintCategory,
+    CustomerEvent,
     CustomerTier,
     Priority,
     Ticket,
@@ -92,6 +96,7 @@ __all__ = [
     "business_durations",
     "calendar_specs",
     "calendars",
+    "customer_events",
     "sla_policies",
     "ticket_histories",
 ]
@@ -900,4 +905,76 @@ def _articles(
             draw(st.lists(st.sampled_from(("t-1", "t-2", "工单-3")), max_size=3, unique=True))
         ),
         version=draw(st.integers(1, 10**6)),
+    )
+
+
+# -- customer events ----------------------------------------------------------------------
+
+_CUSTOMER_IDS = ("c-1", "c-2", "C-1", "客户-张三")
+_CUSTOMER_EVENT_TYPES = (
+    "customer.tier_changed",
+    "customer.tier_override_set",
+    "customer.tier_override_cleared",
+)
+
+
+def customer_events(
+    *,
+    customer_ids: st.SearchStrategy[str] | None = None,
+    seqs: st.SearchStrategy[int] | None = None,
+    types: Sequence[str] = _CUSTOMER_EVENT_TYPES,
+) -> st.SearchStrategy[CustomerEvent]:
+    """Random valid :class:`~supportflow.models.CustomerEvent` values.
+
+    - ``customer_id`` from ``customer_ids`` (by default a few fixed ids, one Chinese, or
+      short ids like :func:`articles`' ids); ``seq`` from ``seqs`` (by default 1 to 1,000);
+      ``id`` is always ``event_id(customer_id, seq)``.
+    - ``type`` from ``types``; ``data`` holds the tier change (``from``, ``to``) and a
+      ``reason`` in Chinese, English, both or any characters, sometimes more JSON values
+      (strings, integers, booleans, ``None``: nothing that would not compare equal).
+    - ``at`` is aware, to the microsecond, in the zones :func:`articles` uses, never in a
+      DST gap or fold, so an event read back compares equal.
+
+    Shrinks towards the first ``customer.tier_changed`` of ``"c-1"`` at 2020-01-01 UTC.
+    Raises :class:`~supportflow.errors.ValidationFailed` for no types.
+    """
+    chosen = tuple(dict.fromkeys(types))
+    if not chosen:
+        raise ValidationFailed("types", "must name at least one event type")
+    if customer_ids is None:
+        customer_ids = st.sampled_from(_CUSTOMER_IDS) | st.text(_ID_CHARS, min_size=1, max_size=20)
+    if seqs is None:
+        seqs = st.integers(1, 1000)
+    return _customer_events(customer_ids, seqs, chosen)
+
+
+@st.composite
+def _customer_events(
+    draw: st.DrawFn,
+    customer_ids: st.SearchStrategy[str],
+    seqs: st.SearchStrategy[int],
+    types: tuple[str, ...],
+) -> CustomerEvent:
+    customer_id = draw(customer_ids).strip() or "c-1"
+    seq = draw(seqs)
+    zone = draw(st.sampled_from(_ARTICLE_ZONES))
+    at = _local(
+        _ARTICLE_EPOCH + timedelta(microseconds=draw(st.integers(0, _ARTICLE_SPAN_US))), zone
+    )
+    tiers = st.sampled_from([tier.value for tier in CustomerTier])
+    data: dict[str, object] = {
+        "from": draw(tiers),
+        "to": draw(tiers),
+        "reason": draw(_mixed_text(0, 12) | st.text(_ANY_CHARACTER, max_size=50)),
+    }
+    extra = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | _mixed_text(0, 4)
+    data |= draw(st.dictionaries(st.sampled_from(("spend", "expires", "override", "备注")), extra))
+    return CustomerEvent(
+        id=event_id(customer_id, seq),
+        customer_id=customer_id,
+        seq=seq,
+        type=draw(st.sampled_from(types)),
+        at=at,
+        actor=draw(st.sampled_from(("a-1", "system", "坐席-2"))),
+        data=data,
     )

@@ -1,0 +1,627 @@
+"""Support figures computed in one streaming pass over the event log.
+
+:func:`compute_metrics` reads events in time order (as ``EventLog.between`` yields them),
+keeps a small slotted record per *open* ticket and drops it when the ticket closes, so its
+memory does not grow with the number of events: what stays is one record per ticket still
+open, and the exact duration values behind the medians (8 bytes each in ``array('d')``,
+one per measured ticket and group). Only ``event.type``, ``event.at``, ``event.ticket_id``
+and ``event.data`` are read; nothing is validated per event.
+
+Definitions (every figure, exactly):
+
+- **Period**: ``[start, end)``. Events before ``start`` only build ticket state (pass
+  events from early enough, ``log.between(start - lookback, end)``, so tickets resolved in
+  the period have their ``ticket.created`` in the stream); events for a ticket whose
+  ``ticket.created`` was not seen are counted in ``untracked_events`` and ignored. The
+  stream stops at the first event at or after ``end``.
+- **Volume**: tickets whose ``ticket.created`` is in the period.
+- **First response**: the event that set ``first_response_at``, which the desk sets on the
+  first public reply (``ticket.replied``) or request for information
+  (``ticket.info_requested``); internal notes do not count. First-response time is that
+  event's time minus ``created_at``, counted for tickets whose first response is in the
+  period.
+- **Resolution time**: ``resolved_at - created_at`` of the ticket's final resolution (a
+  reopen clears it), counted for tickets whose final resolution is in the period.
+- **Pauses**: not subtracted. Calendar time is wall time; business time
+  (``calendar.elapsed``, only with a ``calendar``) excludes only the calendar's closed
+  hours, not time waiting on the customer or on hold. SLA pause rules show in attainment.
+- **Median / p90**: exact, linear interpolation between order statistics (numpy's default
+  method), in seconds; ``None`` when there are no values.
+- **SLA attainment** per metric: among tickets created in the period whose due time for
+  that metric was ever stamped (``<metric>_due_at`` set), the share with no
+  ``sla.breached`` event for that metric in the stream; ``None`` without such tickets.
+  Tickets created just before ``end`` have had little time to breach.
+- **Rates** are over the tickets *resolved in the period* (at least one ``ticket.resolved``
+  in the period): reopen rate, the share reopened at least once (``reopen_count`` raised);
+  escalation rate, the share whose ``escalation_level`` was raised (``ticket.escalated`` or
+  the SLA ladder's ``sla.escalated``); first-contact resolution, the share with exactly one
+  agent message to the customer (public reply or request for information) and no reopen.
+  ``None`` when no ticket was resolved.
+- **Complaints**: tickets created in the period with a ``complaint_category``, by category;
+  the rate is complaints over volume.
+- **Backlog**: at each whole hour ``h`` (UTC hour boundaries) in the period, the tickets
+  created in the stream before ``h`` whose status after every event before ``h`` is open
+  (neither resolved nor closed).
+- **Groups**: a ticket's figures all go to the group values it has when it leaves the
+  stream (closes, or the period ends): ``team`` and ``channel`` and ``category`` as then,
+  ``agent`` the assignee at its last resolution (else the current assignee), ``tier`` from
+  ``tiers[customer_id]``, else ``customer_tier`` in the created event's data. A missing
+  value is the group :data:`NONE`. So summing a figure's counts over one dimension's groups
+  gives the total.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from . import _validate as check
+from .errors import ValidationFailed
+from .events import EventType
+from .models import CustomerTier, TicketEvent
+from .sla.calendar import BusinessCalendar
+
+__all__ = [
+    "GROUP_DIMENSIONS",
+    "NONE",
+    "SLA_METRICS",
+    "Attainment",
+    "DurationStats",
+    "GroupMetrics",
+    "MetricsReport",
+    "compute_metrics",
+]
+
+GROUP_DIMENSIONS = ("team", "agent", "channel", "category", "tier")
+"""The names ``group_by`` accepts."""
+
+NONE = "(none)"
+"""The group of tickets without a value for a dimension (no team yet, no category)."""
+
+SLA_METRICS = ("first_response", "acknowledgement", "next_response", "resolution")
+"""The SLA metrics attainment is reported for (``SlaMetric`` values)."""
+
+_DUE_KEYS = tuple((f"{metric}_due_at", 1 << i) for i, metric in enumerate(SLA_METRICS))
+_METRIC_BIT = {metric: 1 << i for i, metric in enumerate(SLA_METRICS)}
+_HOUR = timedelta(hours=1)
+_FAR = datetime.max.replace(tzinfo=UTC)
+_CREATED = EventType.CREATED.value
+_BREACHED = EventType.SLA_BREACHED.value
+_RESOLVED = EventType.RESOLVED.value
+_AGENT_MESSAGES = frozenset({EventType.REPLIED.value, EventType.INFO_REQUESTED.value})
+_CLOSED_STATUSES = frozenset({"resolved", "closed"})
+
+
+# -- results ---------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class DurationStats:
+    """Summary of a set of durations, in seconds (``None`` when ``count`` is 0)."""
+
+    count: int
+    median: float | None
+    p90: float | None
+    min: float | None
+    max: float | None
+
+    def as_data(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "count": self.count,
+            "median": self.median,
+            "p90": self.p90,
+            "min": self.min,
+            "max": self.max,
+        }
+
+
+@attrs.frozen(slots=True)
+class Attainment:
+    """How many tickets had an SLA commitment and how many breached it."""
+
+    committed: int
+    breached: int
+
+    @property
+    def rate(self) -> float | None:
+        """Share met, in ``[0, 1]``; ``None`` without commitments."""
+        if not self.committed:
+            return None
+        return (self.committed - self.breached) / self.committed
+
+    def as_data(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"committed": self.committed, "breached": self.breached, "rate": self.rate}
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@attrs.frozen(slots=True)
+class GroupMetrics:
+    """The figures of one group of tickets (or all of them); see the module's definitions."""
+
+    volume: int
+    first_response: DurationStats
+    resolution: DurationStats
+    first_response_business: DurationStats | None
+    """``None`` when no calendar was given."""
+    resolution_business: DurationStats | None
+    sla: Mapping[str, Attainment]
+    """By SLA metric name."""
+    resolved: int
+    """Tickets resolved in the period: the denominator of the rates."""
+    reopened: int
+    escalated: int
+    first_contact_resolved: int
+    complaints: Mapping[str, int]
+    """Complaint volume by complaint category (only categories seen)."""
+
+    @property
+    def reopen_rate(self) -> float | None:
+        """Reopened / resolved."""
+        return _rate(self.reopened, self.resolved)
+
+    @property
+    def escalation_rate(self) -> float | None:
+        """Escalated / resolved."""
+        return _rate(self.escalated, self.resolved)
+
+    @property
+    def first_contact_resolution_rate(self) -> float | None:
+        """Resolved with one agent message and no reopen / resolved."""
+        return _rate(self.first_contact_resolved, self.resolved)
+
+    @property
+    def complaint_volume(self) -> int:
+        """Complaints of every category."""
+        return sum(self.complaints.values())
+
+    @property
+    def complaint_rate(self) -> Mapping[str, float | None]:
+        """Complaints / volume, by complaint category."""
+        return {name: _rate(count, self.volume) for name, count in self.complaints.items()}
+
+    def as_data(self) -> dict[str, Any]:
+        """JSON-ready form, rates included."""
+        return {
+            "volume": self.volume,
+            "first_response": self.first_response.as_data(),
+            "first_response_business": _data_or_none(self.first_response_business),
+            "resolution": self.resolution.as_data(),
+            "resolution_business": _data_or_none(self.resolution_business),
+            "sla": {name: a.as_data() for name, a in self.sla.items()},
+            "resolved": self.resolved,
+            "reopen_rate": self.reopen_rate,
+            "escalation_rate": self.escalation_rate,
+            "first_contact_resolution_rate": self.first_contact_resolution_rate,
+            "complaints": dict(self.complaints),
+            "complaint_volume": self.complaint_volume,
+            "complaint_rate": dict(self.complaint_rate),
+            "complaint_volume_rate": _rate(self.complaint_volume, self.volume),
+        }
+
+
+def _data_or_none(stats: DurationStats | None) -> dict[str, Any] | None:
+    return None if stats is None else stats.as_data()
+
+
+@attrs.frozen(slots=True)
+class MetricsReport:
+    """Figures for a period: the total, each group, the backlog by hour."""
+
+    start: datetime
+    end: datetime
+    total: GroupMetrics
+    groups: Mapping[str, Mapping[str, GroupMetrics]]
+    """``groups[dimension][value]``, for each ``group_by`` dimension."""
+    backlog: tuple[tuple[datetime, int], ...]
+    """``(hour, open tickets)`` at each whole hour in the period."""
+    untracked_events: int
+    """Events of tickets whose ``ticket.created`` was not in the stream (ignored)."""
+
+    def as_data(self) -> dict[str, Any]:
+        """JSON-ready form (datetimes as ISO 8601)."""
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "total": self.total.as_data(),
+            "groups": {
+                dim: {value: g.as_data() for value, g in by_value.items()}
+                for dim, by_value in self.groups.items()
+            },
+            "backlog": [[hour.isoformat(), count] for hour, count in self.backlog],
+            "untracked_events": self.untracked_events,
+        }
+
+
+# -- accumulation ----------------------------------------------------------------------
+
+
+@attrs.define(slots=True)
+class _Ticket:
+    """What the pass remembers of one ticket until it closes."""
+
+    created_at: datetime
+    customer_id: str | None
+    channel: str | None
+    category: str | None
+    complaint: str | None
+    team: str | None
+    agent: str | None
+    tier: str | None
+    created_in: bool
+    open: bool = True
+    agent_messages: int = 0
+    reopened: bool = False
+    escalated: bool = False
+    resolved_in: bool = False
+    resolved_at: datetime | None = None
+    resolver: str | None = None
+    first_response_at: datetime | None = None
+    committed: int = 0
+    breached: int = 0
+
+
+def _values() -> array[float]:
+    return array("d")
+
+
+@attrs.define(slots=True)
+class _Acc:
+    """Running totals of one group."""
+
+    volume: int = 0
+    first_response: array[float] = attrs.Factory(_values)
+    first_response_business: array[float] = attrs.Factory(_values)
+    resolution: array[float] = attrs.Factory(_values)
+    resolution_business: array[float] = attrs.Factory(_values)
+    committed: list[int] = attrs.Factory(lambda: [0] * len(SLA_METRICS))
+    breached: list[int] = attrs.Factory(lambda: [0] * len(SLA_METRICS))
+    resolved: int = 0
+    reopened: int = 0
+    escalated: int = 0
+    first_contact_resolved: int = 0
+    complaints: dict[str, int] = attrs.Factory(dict)
+
+    def result(self, business: bool) -> GroupMetrics:
+        return GroupMetrics(
+            volume=self.volume,
+            first_response=_stats(self.first_response),
+            resolution=_stats(self.resolution),
+            first_response_business=_stats(self.first_response_business) if business else None,
+            resolution_business=_stats(self.resolution_business) if business else None,
+            sla=MappingProxyType(
+                {
+                    metric: Attainment(self.committed[i], self.breached[i])
+                    for i, metric in enumerate(SLA_METRICS)
+                }
+            ),
+            resolved=self.resolved,
+            reopened=self.reopened,
+            escalated=self.escalated,
+            first_contact_resolved=self.first_contact_resolved,
+            complaints=MappingProxyType(dict(sorted(self.complaints.items()))),
+        )
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    position = (len(ordered) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _stats(values: array[float]) -> DurationStats:
+    if not values:
+        return DurationStats(0, None, None, None, None)
+    ordered = sorted(values)
+    return DurationStats(
+        count=len(ordered),
+        median=_quantile(ordered, 0.5),
+        p90=_quantile(ordered, 0.9),
+        min=ordered[0],
+        max=ordered[-1],
+    )
+
+
+class _Pass:
+    """One streaming pass: ticket state in, group totals out."""
+
+    def __init__(
+        self,
+        start: datetime,
+        end: datetime,
+        group_by: tuple[str, ...],
+        calendar: BusinessCalendar | None,
+        tiers: Mapping[str, str],
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.group_by = group_by
+        self.calendar = calendar
+        self.tiers = tiers
+        self.tickets: dict[str, _Ticket] = {}
+        self.total = _Acc()
+        self.groups: dict[str, dict[str, _Acc]] = {dim: {} for dim in group_by}
+        self.backlog: list[tuple[datetime, int]] = []
+        self.open_count = 0
+        self.untracked = 0
+
+    def run(self, events: Iterable[TicketEvent]) -> None:
+        start, end = self.start, self.end
+        tickets = self.tickets
+        next_hour = _first_hour(start)
+        if next_hour >= end:
+            next_hour = _FAR
+        last: datetime | None = None
+        for event in events:
+            at = event.at
+            if last is not None and at < last:
+                raise ValidationFailed(
+                    "events", f"not in time order: {at.isoformat()} after {last.isoformat()}"
+                )
+            last = at
+            if at >= end:
+                break
+            while at >= next_hour:
+                self.backlog.append((next_hour, self.open_count))
+                next_hour += _HOUR
+                if next_hour >= end:
+                    next_hour = _FAR
+            kind = event.type
+            data = event.data
+            if kind == _CREATED:
+                self._created(event.ticket_id, at, data)
+                continue
+            state = tickets.get(event.ticket_id)
+            if state is None:
+                self.untracked += 1
+                continue
+            if kind == _BREACHED:
+                state.breached |= _METRIC_BIT.get(data.get("metric", ""), 0)
+            elif kind in _AGENT_MESSAGES:
+                state.agent_messages += 1
+            changes = data.get("changes")
+            if changes:
+                self._changed(event.ticket_id, state, kind, at, changes)
+        while next_hour < end:
+            self.backlog.append((next_hour, self.open_count))
+            next_hour += _HOUR
+        for state in tickets.values():
+            self._flush(state)
+        tickets.clear()
+
+    def _created(self, ticket_id: str, at: datetime, data: Mapping[str, Any]) -> None:
+        ticket = data.get("ticket") or {}
+        customer_id = ticket.get("customer_id")
+        tier = self.tiers.get(customer_id) if customer_id is not None else None
+        if tier is None:
+            tier = data.get("customer_tier") or ticket.get("customer_tier")
+        state = _Ticket(
+            created_at=at,
+            customer_id=customer_id,
+            channel=ticket.get("channel"),
+            category=ticket.get("category"),
+            complaint=ticket.get("complaint_category"),
+            team=ticket.get("team_id"),
+            agent=ticket.get("assignee_id"),
+            tier=tier,
+            created_in=at >= self.start,
+        )
+        for key, bit in _DUE_KEYS:
+            if ticket.get(key) is not None:
+                state.committed |= bit
+        previous = self.tickets.get(ticket_id)
+        if previous is not None:
+            self._drop(ticket_id, previous)
+        self.tickets[ticket_id] = state
+        self.open_count += 1
+
+    def _changed(
+        self, ticket_id: str, state: _Ticket, kind: str, at: datetime, changes: Mapping[str, Any]
+    ) -> None:
+        if "assignee_id" in changes:
+            state.agent = changes["assignee_id"]
+        if "team_id" in changes:
+            state.team = changes["team_id"]
+        if "first_response_at" in changes and state.first_response_at is None:
+            state.first_response_at = at
+        if "resolved_at" in changes:
+            if changes["resolved_at"] is None:
+                state.resolved_at = None
+            else:
+                state.resolved_at = at
+                state.resolver = state.agent
+                if at >= self.start:
+                    state.resolved_in = True
+        elif kind == _RESOLVED and at >= self.start:
+            state.resolved_in = True
+        if changes.get("reopen_count"):
+            state.reopened = True
+        if changes.get("escalation_level"):
+            state.escalated = True
+        for key, bit in _DUE_KEYS:
+            if changes.get(key) is not None:
+                state.committed |= bit
+        status = changes.get("status")
+        if status is not None:
+            is_open = status not in _CLOSED_STATUSES
+            if is_open != state.open:
+                state.open = is_open
+                self.open_count += 1 if is_open else -1
+            if status == "closed":
+                self._drop(ticket_id, state)
+
+    def _drop(self, ticket_id: str, state: _Ticket) -> None:
+        if state.open:
+            self.open_count -= 1
+        self._flush(state)
+        del self.tickets[ticket_id]
+
+    def _flush(self, state: _Ticket) -> None:
+        """Add a ticket's figures to the total and its groups."""
+        start, end = self.start, self.end
+        first = state.first_response_at
+        counted_first = first is not None and start <= first < end
+        resolved = state.resolved_at
+        counted_resolution = resolved is not None and start <= resolved < end
+        if not (state.created_in or counted_first or counted_resolution or state.resolved_in):
+            return
+        created = state.created_at
+        calendar = self.calendar
+        first_values: tuple[float, float] | None = None
+        if counted_first and first is not None:
+            first_values = _durations(created, first, calendar)
+        resolution_values: tuple[float, float] | None = None
+        if counted_resolution and resolved is not None:
+            resolution_values = _durations(created, resolved, calendar)
+        accs = [self.total]
+        for dim in self.group_by:
+            key = _group_value(state, dim) or NONE
+            by_value = self.groups[dim]
+            acc = by_value.get(key)
+            if acc is None:
+                acc = by_value[key] = _Acc()
+            accs.append(acc)
+        fcr = state.agent_messages == 1 and not state.reopened
+        for acc in accs:
+            if state.created_in:
+                acc.volume += 1
+                if state.complaint is not None:
+                    acc.complaints[state.complaint] = acc.complaints.get(state.complaint, 0) + 1
+                if state.committed:
+                    for i in range(len(SLA_METRICS)):
+                        bit = 1 << i
+                        if state.committed & bit:
+                            acc.committed[i] += 1
+                            if state.breached & bit:
+                                acc.breached[i] += 1
+            if first_values is not None:
+                acc.first_response.append(first_values[0])
+                if calendar is not None:
+                    acc.first_response_business.append(first_values[1])
+            if resolution_values is not None:
+                acc.resolution.append(resolution_values[0])
+                if calendar is not None:
+                    acc.resolution_business.append(resolution_values[1])
+            if state.resolved_in:
+                acc.resolved += 1
+                acc.reopened += state.reopened
+                acc.escalated += state.escalated
+                acc.first_contact_resolved += fcr
+
+    def report(self) -> MetricsReport:
+        business = self.calendar is not None
+        return MetricsReport(
+            start=self.start,
+            end=self.end,
+            total=self.total.result(business),
+            groups=MappingProxyType(
+                {
+                    dim: MappingProxyType(
+                        {value: acc.result(business) for value, acc in sorted(by_value.items())}
+                    )
+                    for dim, by_value in self.groups.items()
+                }
+            ),
+            backlog=tuple(self.backlog),
+            untracked_events=self.untracked,
+        )
+
+
+def _group_value(state: _Ticket, dim: str) -> str | None:
+    if dim == "team":
+        return state.team
+    if dim == "agent":
+        return state.resolver if state.resolved_at is not None else state.agent
+    if dim == "channel":
+        return state.channel
+    if dim == "category":
+        return state.category
+    return state.tier
+
+
+def _durations(
+    start: datetime, end: datetime, calendar: BusinessCalendar | None
+) -> tuple[float, float]:
+    wall = (end - start).total_seconds()
+    business = calendar.elapsed(start, end).total_seconds() if calendar is not None else math.nan
+    return wall, business
+
+
+def _first_hour(start: datetime) -> datetime:
+    """The first whole UTC hour at or after ``start``, in ``start``'s zone."""
+    utc = start.astimezone(UTC)
+    floor = utc.replace(minute=0, second=0, microsecond=0)
+    first = floor if floor == utc else floor + _HOUR
+    return first.astimezone(start.tzinfo)
+
+
+# -- entry point -----------------------------------------------------------------------
+
+
+def compute_metrics(
+    events: Iterable[TicketEvent],
+    *,
+    start: datetime,
+    end: datetime,
+    group_by: Sequence[str] = GROUP_DIMENSIONS,
+    calendar: BusinessCalendar | None = None,
+    tiers: Mapping[str, CustomerTier | str] | None = None,
+) -> MetricsReport:
+    """The figures of ``[start, end)`` from ``events`` in time order, in one pass.
+
+    Definitions are in the module docstring. Memory holds one small record per ticket still
+    open (dropped at ``ticket.closed``) plus the duration values, not the events. Events
+    out of time order, naive or reversed bounds and unknown ``group_by`` names raise
+    :class:`~supportflow.errors.ValidationFailed` naming the argument.
+    """
+    start = check.aware("start", start)
+    end = check.aware("end", end)
+    if end <= start:
+        raise ValidationFailed("end", "must be after start")
+    dims = _group_by(group_by)
+    if calendar is not None and not isinstance(calendar, BusinessCalendar):
+        raise ValidationFailed(
+            "calendar", f"must be a BusinessCalendar, not {type(calendar).__name__}"
+        )
+    tier_of = _tiers(tiers)
+    if isinstance(events, (str, bytes)) or not isinstance(events, Iterable):
+        raise ValidationFailed("events", "must be an iterable of TicketEvent")
+    run = _Pass(start, end, dims, calendar, tier_of)
+    run.run(events)
+    return run.report()
+
+
+def _group_by(group_by: object) -> tuple[str, ...]:
+    if isinstance(group_by, str) or not isinstance(group_by, Sequence):
+        raise ValidationFailed("group_by", "must be a sequence of dimension names")
+    dims: list[str] = []
+    for name in group_by:
+        if name not in GROUP_DIMENSIONS:
+            known = ", ".join(GROUP_DIMENSIONS)
+            raise ValidationFailed("group_by", f"unknown dimension {name!r}; known: {known}")
+        if name in dims:
+            raise ValidationFailed("group_by", f"{name!r} is listed twice")
+        dims.append(name)
+    return tuple(dims)
+
+
+def _tiers(tiers: object) -> dict[str, str]:
+    if tiers is None:
+        return {}
+    if not isinstance(tiers, Mapping):
+        raise ValidationFailed("tiers", "must map customer ids to tiers")
+    return {
+        str(customer): check.enum_value(f"tiers.{customer}", CustomerTier, tier).value
+        for customer, tier in tiers.items()
+    }
