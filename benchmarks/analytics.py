@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import gc
 import heapq
+import itertools
 import json
 import random
 import re
@@ -245,7 +246,7 @@ def supportflow_report(
         with store.unit_of_work() as uow:
             events: Any = uow.events.between(START - LOOKBACK, END)
             if limit is not None:
-                events = (e for n, e in enumerate(events) if n < limit)
+                events = itertools.islice(events, limit)
             report = compute_metrics(events, start=START, end=END, calendar=calendar, tiers=tiers)
     finally:
         store.close()

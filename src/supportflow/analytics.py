@@ -1,11 +1,11 @@
 """Support figures computed in one streaming pass over the event log.
 
 :func:`compute_metrics` reads events in time order (as ``EventLog.between`` yields them),
-keeps a small slotted record per *open* ticket and drops it when the ticket closes, so its
-memory does not grow with the number of events: what stays is one record per ticket still
-open, and the exact duration values behind the medians (8 bytes each in ``array('d')``,
-one per measured ticket and group). Only ``event.type``, ``event.at``, ``event.ticket_id``
-and ``event.data`` are read; nothing is validated per event.
+keeps a small slotted record per *open* ticket and drops it when the ticket closes, and
+keeps each group's durations in a :class:`~supportflow.quantiles.Durations` (the values
+themselves up to 2,048, then a fixed-size sketch), so its memory does not grow with the
+number of events. Only ``event.type``, ``event.at``, ``event.ticket_id`` and
+``event.data`` are read; nothing is validated per event.
 
 Definitions (every figure, exactly):
 
@@ -25,8 +25,10 @@ Definitions (every figure, exactly):
 - **Pauses**: not subtracted. Calendar time is wall time; business time
   (``calendar.elapsed``, only with a ``calendar``) excludes only the calendar's closed
   hours, not time waiting on the customer or on hold. SLA pause rules show in attainment.
-- **Median / p90**: exact, linear interpolation between order statistics (numpy's default
-  method), in seconds; ``None`` when there are no values.
+- **Median / p90**: in seconds, ``None`` when there are no values. Exact (linear
+  interpolation between order statistics, numpy's default method) while a group holds at
+  most 2,048 durations; beyond that within 0.5% (a log-bucketed sketch,
+  :mod:`supportflow.quantiles`). Minimum and maximum are always exact.
 - **SLA attainment** per metric: among tickets created in the period whose due time for
   that metric was ever stamped (``<metric>_due_at`` set), the share with no
   ``sla.breached`` event for that metric in the stream; ``None`` without such tickets.
@@ -53,7 +55,6 @@ Definitions (every figure, exactly):
 from __future__ import annotations
 
 import math
-from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -65,6 +66,7 @@ from . import _validate as check
 from .errors import ValidationFailed
 from .events import EventType
 from .models import CustomerTier, TicketEvent
+from .quantiles import Durations
 from .sla.calendar import BusinessCalendar
 
 __all__ = [
@@ -271,19 +273,15 @@ class _Ticket:
     breached: int = 0
 
 
-def _values() -> array[float]:
-    return array("d")
-
-
 @attrs.define(slots=True)
 class _Acc:
     """Running totals of one group."""
 
     volume: int = 0
-    first_response: array[float] = attrs.Factory(_values)
-    first_response_business: array[float] = attrs.Factory(_values)
-    resolution: array[float] = attrs.Factory(_values)
-    resolution_business: array[float] = attrs.Factory(_values)
+    first_response: Durations = attrs.Factory(Durations)
+    first_response_business: Durations = attrs.Factory(Durations)
+    resolution: Durations = attrs.Factory(Durations)
+    resolution_business: Durations = attrs.Factory(Durations)
     committed: list[int] = attrs.Factory(lambda: [0] * len(SLA_METRICS))
     breached: list[int] = attrs.Factory(lambda: [0] * len(SLA_METRICS))
     resolved: int = 0
@@ -313,23 +311,13 @@ class _Acc:
         )
 
 
-def _quantile(ordered: Sequence[float], q: float) -> float:
-    position = (len(ordered) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def _stats(values: array[float]) -> DurationStats:
-    if not values:
-        return DurationStats(0, None, None, None, None)
-    ordered = sorted(values)
+def _stats(values: Durations) -> DurationStats:
     return DurationStats(
-        count=len(ordered),
-        median=_quantile(ordered, 0.5),
-        p90=_quantile(ordered, 0.9),
-        min=ordered[0],
-        max=ordered[-1],
+        count=len(values),
+        median=values.quantile(0.5),
+        p90=values.quantile(0.9),
+        min=values.min,
+        max=values.max,
     )
 
 

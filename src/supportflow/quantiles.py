@@ -1,0 +1,107 @@
+"""Durations whose median and p90 are wanted, in memory that stops growing.
+
+A report over a month of events measures one duration per ticket per group; keeping every
+value makes memory grow with the number of tickets. :class:`Durations` keeps the values
+themselves while there are at most :data:`EXACT_LIMIT` (so small groups and tests get
+exact quantiles), then folds them into a log-bucketed sketch (the DDSketch idea): bucket
+``i`` counts the values in ``(γ^(i-1), γ^i]`` with ``γ = (1 + α) / (1 - α)``, and a
+quantile is answered with its bucket's midpoint, within a relative error of
+:data:`RELATIVE_ACCURACY` (α, 0.5%). Durations from a second to a year need at most about
+1,700 buckets, whatever the number of values. Count, minimum and maximum stay exact.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+
+__all__ = ["EXACT_LIMIT", "RELATIVE_ACCURACY", "Durations"]
+
+EXACT_LIMIT = 2048
+"""Values kept as they are before the sketch takes over."""
+
+RELATIVE_ACCURACY = 0.005
+"""Largest relative error of a quantile once the sketch holds the values."""
+
+_GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
+_LOG_GAMMA = math.log(_GAMMA)
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """Linear interpolation between order statistics (numpy's default method)."""
+    position = (len(ordered) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+class Durations:
+    """Non-negative durations in seconds: count, min, max, and quantiles."""
+
+    __slots__ = ("_buckets", "_count", "_max", "_min", "_values", "_zeros")
+
+    def __init__(self) -> None:
+        self._values: array[float] | None = array("d")
+        self._buckets: dict[int, int] = {}
+        self._zeros = 0
+        self._count = 0
+        self._min = math.inf
+        self._max = -math.inf
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def exact(self) -> bool:
+        """Whether quantiles are still computed from the values themselves."""
+        return self._values is not None
+
+    def append(self, value: float) -> None:
+        """Add one duration (negative values count as 0)."""
+        value = max(value, 0.0)
+        self._count += 1
+        self._min = min(self._min, value)
+        self._max = max(self._max, value)
+        values = self._values
+        if values is not None:
+            values.append(value)
+            if len(values) > EXACT_LIMIT:
+                self._values = None
+                for kept in values:
+                    self._bucket(kept)
+            return
+        self._bucket(value)
+
+    def _bucket(self, value: float) -> None:
+        if value <= 0.0:
+            self._zeros += 1
+            return
+        index = math.ceil(math.log(value) / _LOG_GAMMA)
+        self._buckets[index] = self._buckets.get(index, 0) + 1
+
+    @property
+    def min(self) -> float | None:
+        """The smallest duration (``None`` when empty)."""
+        return self._min if self._count else None
+
+    @property
+    def max(self) -> float | None:
+        """The largest duration (``None`` when empty)."""
+        return self._max if self._count else None
+
+    def quantile(self, q: float) -> float | None:
+        """The ``q``-quantile (0 to 1): exact, or within 0.5% once sketched."""
+        if not self._count:
+            return None
+        if self._values is not None:
+            return _quantile(sorted(self._values), q)
+        rank = q * (self._count - 1)
+        seen = self._zeros
+        if rank < seen:
+            return 0.0
+        for index in sorted(self._buckets):
+            seen += self._buckets[index]
+            if rank < seen:
+                estimate = 2.0 * _GAMMA**index / (_GAMMA + 1.0)
+                return min(max(estimate, self._min), self._max)
+        return self._max
