@@ -43,6 +43,7 @@ from supportflow import (
     ValidationFailed,
     retry_on_conflict,
 )
+from supportflow.feedback import request_survey
 from supportflow.testing import FixedClock
 
 S = TicketStatus
@@ -963,7 +964,12 @@ def test_resolve_records_how(
         "Replaced the cable",
         clock.now(),
     )
-    assert event_types(desk, ticket.id)[-1] == "ticket.resolved"
+    assert event_types(desk, ticket.id)[-2:] == ["ticket.resolved", "feedback.survey_requested"]
+    asked = desk.history(ticket.id)[-1]
+    assert (asked.actor, asked.seq, resolved.version) == ("system", resolved.version, asked.seq)
+    assert asked.data["changes"]["version"] == resolved.version
+    assert "status" not in asked.data["changes"]
+    assert asked.data["survey"] == request_survey(resolved).model_dump(mode="json")
 
 
 @pytest.mark.parametrize("status", [S.NEW, S.ASSIGNED])

@@ -37,6 +37,7 @@ from supportflow import (
 from supportflow.models import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, Message
 from supportflow.sla import CalendarSpec, default_policy
 from supportflow.testing import FixedClock
+from supportflow.tiering import CustomerFacts, TierPolicy
 
 S = TicketStatus
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -69,6 +70,13 @@ class T:
 
     def __repr__(self) -> str:
         return f"T({self.status.value})"
+
+
+class Survey(T):
+    """A placeholder for the survey id of the first resolution of a ticket in ``status``."""
+
+    def __repr__(self) -> str:
+        return f"Survey({self.status.value})"
 
 
 VALID: dict[str, dict[str, Any]] = {
@@ -132,6 +140,24 @@ VALID: dict[str, dict[str, Any]] = {
     "add_agent": {"agent": {"id": "a-new", "name": "New", "teams": ["t-support"]}},
     "suggest_articles": {"ticket_id": T(S.IN_PROGRESS), "limit": 5, "actor": "a-bob"},
     "mark_solved": {"ticket_id": T(S.IN_PROGRESS), "article_id": "kb-router", "agent_id": "a-bob"},
+    "recompute_tier": {"customer_id": "c-reg", "facts": None, "policy": TierPolicy()},
+    "set_tier_override": {
+        "customer_id": "c-reg",
+        "override": {
+            "tier": "vip",
+            "reason": "strategic account",
+            "set_by": "a-lead",
+            "expires_at": START + timedelta(days=30),
+        },
+        "actor": "a-lead",
+    },
+    "submit_feedback": {
+        "survey_id": Survey(S.RESOLVED),
+        "csat": 5,
+        "nps": None,
+        "comment": "",
+        "channel": None,
+    },
 }
 
 PUBLIC_METHODS = sorted(
@@ -146,7 +172,15 @@ def test_every_public_method_is_covered() -> None:
 
 
 def _fill(args: dict[str, Any], ticket_id: Callable[[TicketStatus], str]) -> dict[str, Any]:
-    return {k: ticket_id(v.status) if isinstance(v, T) else v for k, v in args.items()}
+    return {k: _filled(v, ticket_id) for k, v in args.items()}
+
+
+def _filled(value: Any, ticket_id: Callable[[TicketStatus], str]) -> Any:
+    if isinstance(value, Survey):
+        return f"{ticket_id(value.status)}/survey/1"
+    if isinstance(value, T):
+        return ticket_id(value.status)
+    return value
 
 
 class _World:
@@ -396,6 +430,60 @@ CASES += [
 CASES += [
     ("intake", "body", v, ValidationFailed, "body")
     for v in [*WRONG_TYPES, None, OVERSIZED, LONE_SURROGATE]
+]
+CASES += [
+    ("submit_feedback", "survey_id", v, ValidationFailed, "survey_id")
+    for v in [
+        *WRONG_TYPES,
+        *BLANKS,
+        None,
+        "x" * 241,
+        LONE_SURROGATE,
+        # Unknown surveys: no such ticket, a ticket never resolved, a later resolution.
+        "nobody-here",
+        "t-missing/survey/1",
+        Survey(S.IN_PROGRESS),
+        Survey(S.NEW),
+        "ticket/survey/",
+    ]
+]
+CASES += [
+    ("submit_feedback", "csat", v, ValidationFailed, "csat")
+    for v in [0, 6, -1, "5", True, 4.5, None, [5]]
+]
+CASES += [
+    ("submit_feedback", "nps", v, ValidationFailed, "nps") for v in [-1, 11, "9", True, 7.5, [9]]
+]
+CASES += [
+    ("submit_feedback", "comment", v, ValidationFailed, "comment")
+    for v in [*WRONG_TYPES, None, "x" * 5001, LONE_SURROGATE]
+]
+CASES += _enum_cases("submit_feedback", "channel", required=False)
+for _method in ["recompute_tier", "set_tier_override"]:
+    CASES += _id_cases(_method, "customer_id", required=True, unknown=CustomerNotFound)
+CASES += _id_cases("set_tier_override", "actor", required=True, unknown=None)
+CASES += [
+    ("recompute_tier", "policy", v, ValidationFailed, "policy")
+    for v in [None, {}, "default", object(), TierPolicy().model_dump()]
+]
+CASES += [
+    ("recompute_tier", "facts", v, ValidationFailed, "facts")
+    for v in [{}, "facts", 42, CustomerFacts(customer_id="c-vip")]
+]
+_OVERRIDE = VALID["set_tier_override"]["override"]
+CASES += [
+    ("set_tier_override", "override", v, ValidationFailed, "override")
+    for v in [
+        None,
+        42,
+        "vip",
+        {},
+        {**_OVERRIDE, "tier": "gold"},
+        {**_OVERRIDE, "reason": ""},
+        {**_OVERRIDE, "expires_at": NAIVE},
+        {**_OVERRIDE, "expires_at": START},  # already expired
+        {**_OVERRIDE, "colour": "red"},
+    ]
 ]
 CASES += _model_cases("add_customer", "customer", VALID["add_customer"]["customer"])
 CASES += _model_cases("add_team", "team", VALID["add_team"]["team"])

@@ -268,16 +268,19 @@ class DeskLifecycle(RuleBasedStateMachine):
         status: TicketStatus,
         messages: int = 0,
         new_tickets: int = 0,
+        then: tuple[str, ...] = (),
     ) -> State:
+        """Check one accepted call: its event, then the events ``then`` it also records."""
         event(f"accepted: {event_type} -> {status.value}")
         after = self.state()
         old, old_history, old_messages = before[ticket_id]
         new, new_history, new_messages = after[ticket_id]
+        added = 1 + len(then)
         assert new.status is status
-        assert len(new_history) == len(old_history) + 1
-        assert new_history[:-1] == old_history
-        assert new_history[-1].type == event_type
-        assert new_history[-1].seq == new.version == old.version + 1
+        assert len(new_history) == len(old_history) + added
+        assert new_history[: len(old_history)] == old_history
+        assert [e.type for e in new_history[len(old_history) :]] == [event_type, *then]
+        assert new_history[-1].seq == new.version == old.version + added
         assert len(new_messages) == len(old_messages) + messages
         assert new_messages[: len(old_messages)] == old_messages
         others_before = {k: v for k, v in before.items() if k != ticket_id}
@@ -584,7 +587,16 @@ class DeskLifecycle(RuleBasedStateMachine):
         if target is None:
             return self.refused(before, InvalidTransition, call)
         result = call()
-        self.accepted(before, ticket_id, result, event_type="ticket.resolved", status=target)
+        self.accepted(
+            before,
+            ticket_id,
+            result,
+            event_type="ticket.resolved",
+            status=target,
+            then=("feedback.survey_requested",),
+        )
+        survey = self.desk.history(ticket_id)[-1].data["survey"]
+        assert survey["id"] == f"{ticket_id}/survey/{result.reopen_count + 1}"
         assert (result.resolution, result.resolved_at) == ("Replaced cable", self.clock.now())
         return None
 

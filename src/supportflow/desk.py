@@ -2,7 +2,9 @@
 
 Each call validates its arguments, opens one unit of work on the injected store, checks
 the change against the lifecycle, writes the ticket's new state with exactly one event per
-ticket it changes, and commits; a refused call raises a
+ticket it changes (``resolve`` adds the ``feedback.survey_requested`` event of the
+resolution, a low survey score its ``feedback.follow_up_raised``), and commits; a refused
+call raises a
 :class:`~supportflow.errors.SupportflowError` subclass and stores nothing. A ticket's
 ``version`` equals the number of its events, and each event's ``seq`` is the version it
 produced, so ``supportflow.events.replay`` rebuilds the stored ticket from its events.
@@ -34,9 +36,18 @@ from .errors import (
     NotPermitted,
     ReopenWindowExpired,
     TeamNotFound,
+    TicketNotFound,
     ValidationFailed,
 )
 from .events import EventType, json_changes, json_value
+from .feedback import (
+    MAX_COMMENT_CHARS,
+    SurveyRequest,
+    SurveyResponse,
+    accept_response,
+    follow_up,
+    request_survey,
+)
 from .kb.articles import Article, ArticleStatus, record_vote
 from .kb.search import MAX_QUERY_CHARS, SearchHit, SearchIndex
 from .kb.search_args import MAX_LIMIT
@@ -50,6 +61,7 @@ from .models import (
     Channel,
     ComplaintCategory,
     Customer,
+    CustomerEvent,
     Message,
     Priority,
     SupportflowModel,
@@ -67,6 +79,15 @@ from .sla.clock import AlertKind, Deadline, SlaClock, SlaState
 from .sla.policy import Explanation, SlaMetric, SlaPolicy
 from .storage.protocols import DEFAULT_TENANT, OPEN_STATUSES, Store, UnitOfWork
 from .text import subject_from_body
+from .tiering import (
+    CustomerFacts,
+    TierChange,
+    TierDecision,
+    TierOverride,
+    TierPolicy,
+    assess,
+    effective_tier,
+)
 
 __all__ = ["DeskSettings", "DueJobsReport", "SlaImpact", "SupportDesk"]
 
@@ -292,6 +313,105 @@ class SupportDesk:
         agent_id = check.object_id("agent_id", agent_id)
         with self._unit() as uow:
             return uow.agents.get(agent_id)
+
+    # -- tiers -------------------------------------------------------------------------
+
+    def recompute_tier(
+        self, customer_id: str, facts: CustomerFacts | None = None, *, policy: TierPolicy
+    ) -> TierDecision:
+        """The customer's tier under ``policy`` now, stored when it changed.
+
+        ``facts`` default to the stored customer's lifetime totals
+        (``CustomerFacts.from_customer``). An active override set with
+        :meth:`set_tier_override` wins over the policy. A change updates the customer and
+        appends a ``customer.tier_changed`` event with its reason, in one unit of work.
+        """
+        customer_id = check.object_id("customer_id", customer_id)
+        if facts is not None and not isinstance(facts, CustomerFacts):
+            raise ValidationFailed("facts", f"must be CustomerFacts, not {type(facts).__name__}")
+        if facts is not None and facts.customer_id != customer_id:
+            raise ValidationFailed("facts.customer_id", f"must be {customer_id!r}")
+        if not isinstance(policy, TierPolicy):
+            raise ValidationFailed("policy", f"must be a TierPolicy, not {type(policy).__name__}")
+        now = self._now()
+        with self._unit() as uow:
+            customer = uow.customers.get(customer_id)
+            found = facts if facts is not None else CustomerFacts.from_customer(customer)
+            events = uow.customer_events.for_customer(customer_id)
+            decision = effective_tier(assess(found, policy, now=now), _override_of(events), now)
+            self._change_tier(uow, customer, decision, events, SYSTEM_ACTOR, now)
+            uow.commit()
+        return decision
+
+    def set_tier_override(
+        self, customer_id: str, override: TierOverride | Mapping[str, Any], *, actor: str
+    ) -> Customer:
+        """Set the customer's tier by hand, with a reason, until ``override.expires_at``.
+
+        Appends a ``customer.tier_override_set`` event (``data["override"]``); the tier
+        itself changes at once, with a ``customer.tier_changed`` event, when it differs.
+        Later :meth:`recompute_tier` calls keep the override until it expires.
+        """
+        customer_id = check.object_id("customer_id", customer_id)
+        given = _as_model("override", TierOverride, override)
+        actor = check.object_id("actor", actor)
+        now = self._now()
+        if not given.active(now):
+            raise ValidationFailed("override.expires_at", "must be in the future")
+        with self._unit() as uow:
+            customer = uow.customers.get(customer_id)
+            events = uow.customer_events.for_customer(customer_id)
+            seq = len(events) + 1
+            uow.customer_events.append(
+                (
+                    _customer_event(
+                        customer_id,
+                        seq,
+                        "customer.tier_override_set",
+                        now,
+                        actor,
+                        {"override": given.model_dump(mode="json")},
+                    ),
+                )
+            )
+            kept = TierDecision(
+                customer_id=customer_id, tier=customer.tier, rule="override", reason="unchanged"
+            )
+            decision = effective_tier(kept, given, now)
+            customer = self._change_tier(uow, customer, decision, seq, actor, now)
+            uow.commit()
+        return customer
+
+    def _change_tier(
+        self,
+        uow: UnitOfWork,
+        customer: Customer,
+        decision: TierDecision,
+        events: list[CustomerEvent] | int,
+        actor: str,
+        now: datetime,
+    ) -> Customer:
+        """Store the decided tier when it differs, with its ``customer.tier_changed`` event."""
+        if decision.tier is customer.tier:
+            return customer
+        change = TierChange(
+            customer_id=customer.id,
+            old=customer.tier,
+            new=decision.tier,
+            rule=decision.rule,
+            reason=decision.reason,
+        )
+        seq = (events if isinstance(events, int) else len(events)) + 1
+        updated = evolve(customer, {"tier": decision.tier, "version": customer.version + 1})
+        uow.customers.update(updated)
+        uow.customer_events.append(
+            (
+                _customer_event(
+                    customer.id, seq, "customer.tier_changed", now, actor, change.event_data()
+                ),
+            )
+        )
+        return updated
 
     # -- reads -------------------------------------------------------------------------
 
@@ -1159,17 +1279,116 @@ class SupportDesk:
 
         The agent's freed room goes to the queue at once (with ``auto_assign``).
         """
-        resolved = self._simple(
-            ticket_id,
-            agent_id,
-            LifecycleEvent.RESOLVE,
-            EventType.RESOLVED,
-            {},
-            resolution=("resolution", resolution),
-            stamp="resolved_at",
-        )
+        ticket_id = check.object_id("ticket_id", ticket_id)
+        agent_id = check.object_id("agent_id", agent_id)
+        how = check.text("resolution", resolution, required=True)
+        now = self._now()
+        with self._unit() as uow:
+            ticket = uow.tickets.get(ticket_id)
+            status = next_status(ticket.id, ticket.status, LifecycleEvent.RESOLVE)
+            uow.agents.get(agent_id)
+            resolved = self._record(
+                uow,
+                ticket,
+                EventType.RESOLVED,
+                agent_id,
+                now,
+                {"resolution": how, "resolved_at": now},
+                status=status,
+            )
+            survey = request_survey(resolved).model_dump(mode="json")
+            resolved = self._record(
+                uow,
+                resolved,
+                EventType.SURVEY_REQUESTED,
+                SYSTEM_ACTOR,
+                now,
+                {},
+                status=resolved.status,
+                data={"survey": survey},
+            )
+            uow.commit()
         self._assign_queued()
         return resolved
+
+    def submit_feedback(
+        self,
+        survey_id: str,
+        *,
+        csat: int | None = None,
+        nps: int | None = None,
+        comment: str = "",
+        channel: Channel | str | None = None,
+    ) -> SurveyResponse | None:
+        """Record the customer's answer to a survey sent at resolution.
+
+        ``survey_id`` is the id of a ``feedback.survey_requested`` event's survey; the answer
+        carries CSAT 1-5 and/or NPS 0-10, a comment and the channel it came in on (default:
+        the channel the survey was sent on). Exactly one answer per survey: the same answer
+        again returns ``None`` and records nothing; a different one raises
+        ``SurveyAlreadyAnswered``. A low score also records a ``feedback.follow_up_raised``
+        event assigned to the lead of the ticket's team. Feedback is taken on resolved and
+        closed tickets.
+        """
+        wanted = check.text("survey_id", survey_id, required=True, limit=240).strip()
+        ticket_id, marker, _number = wanted.rpartition("/survey/")
+        if not marker or not ticket_id:
+            raise ValidationFailed("survey_id", f"no survey {wanted!r}")
+        found_channel = None if channel is None else check.enum_value("channel", Channel, channel)
+        comment = check.text("comment", comment, required=False, limit=MAX_COMMENT_CHARS)
+        now = self._now()
+        with self._unit() as uow:
+            try:
+                ticket = uow.tickets.get(ticket_id)
+            except TicketNotFound:
+                raise ValidationFailed("survey_id", f"no survey {wanted!r}") from None
+            events = uow.events.for_ticket(ticket.id)
+            request, existing = _survey_of(events, wanted)
+            if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+                raise InvalidTransition(
+                    ticket.id, "submit feedback", ticket.status.value, ("resolved", "closed")
+                )
+            response = _as_model(
+                "response",
+                SurveyResponse,
+                {
+                    "survey_id": wanted,
+                    "csat": csat,
+                    "nps": nps,
+                    "comment": comment,
+                    "channel": request.channel if found_channel is None else found_channel,
+                    "responded_at": now,
+                },
+                prefixed=False,
+            )
+            accepted = accept_response(request, existing, response)
+            if accepted is None:
+                return None
+            ticket = self._record(
+                uow,
+                ticket,
+                EventType.SURVEY_ANSWERED,
+                SYSTEM_ACTOR,
+                now,
+                {},
+                status=ticket.status,
+                data={"response": accepted.model_dump(mode="json")},
+            )
+            raised = follow_up(request, accepted)
+            if raised is not None:
+                lead = None if request.team_id is None else _lead_of(uow, request.team_id)
+                self._record(
+                    uow,
+                    ticket,
+                    EventType.FOLLOW_UP_RAISED,
+                    SYSTEM_ACTOR,
+                    now,
+                    {},
+                    status=ticket.status,
+                    data={"follow_up": raised.model_dump(mode="json"), "assignee_id": lead},
+                )
+            uow.commit()
+        return accepted
 
     def close(self, ticket_id: str, *, actor: str = SYSTEM_ACTOR) -> Ticket:
         """Close a resolved ticket for good."""
@@ -1645,8 +1864,12 @@ def _collaborator(field: str, value: object, method: str) -> None:
         )
 
 
-def _as_model(field: str, model: type[_M], value: object) -> _M:
-    """``value`` as a ``model``: the model itself, or a mapping of its fields validated."""
+def _as_model(field: str, model: type[_M], value: object, *, prefixed: bool = True) -> _M:
+    """``value`` as a ``model``: the model itself, or a mapping of its fields validated.
+
+    An error names ``field.<the model's field>``, or the model's field alone without
+    ``prefixed`` (for a model built from a call's own arguments).
+    """
     if isinstance(value, model):
         return value
     if not isinstance(value, Mapping):
@@ -1654,7 +1877,62 @@ def _as_model(field: str, model: type[_M], value: object) -> _M:
     try:
         return model.model_validate(value)
     except ValidationFailed as exc:
+        if not prefixed:
+            raise
         raise exc.prefixed(field) from None
+
+
+def _customer_event(
+    customer_id: str, seq: int, kind: str, at: datetime, actor: str, data: Mapping[str, Any]
+) -> CustomerEvent:
+    return CustomerEvent(
+        id=event_id(customer_id, seq),
+        customer_id=customer_id,
+        seq=seq,
+        type=kind,
+        at=at,
+        actor=actor,
+        data=dict(data),
+    )
+
+
+def _override_of(events: Iterable[CustomerEvent]) -> TierOverride | None:
+    """The latest override set in a customer's events (expired or not), if any."""
+    found: TierOverride | None = None
+    for event in events:
+        if event.type == "customer.tier_override_set":
+            found = TierOverride.model_validate(event.data["override"])
+        elif event.type == "customer.tier_override_cleared":
+            found = None
+    return found
+
+
+def _survey_of(
+    events: Iterable[TicketEvent], wanted: str
+) -> tuple[SurveyRequest, SurveyResponse | None]:
+    """The survey ``wanted`` asked in a ticket's events, and the answer stored for it."""
+    request: SurveyRequest | None = None
+    answer: SurveyResponse | None = None
+    for event in events:
+        if event.type == EventType.SURVEY_REQUESTED:
+            survey = event.data.get("survey")
+            if isinstance(survey, Mapping) and survey.get("id") == wanted:
+                request = SurveyRequest.model_validate(survey)
+        elif event.type == EventType.SURVEY_ANSWERED:
+            response = event.data.get("response")
+            if isinstance(response, Mapping) and response.get("survey_id") == wanted:
+                answer = SurveyResponse.model_validate(response)
+    if request is None:
+        raise ValidationFailed("survey_id", f"no survey {wanted!r}")
+    return request, answer
+
+
+def _lead_of(uow: UnitOfWork, team_id: str) -> str | None:
+    """The lead of the team, or ``None`` when the team has none or no longer exists."""
+    try:
+        return uow.teams.get(team_id).lead_id
+    except TeamNotFound:
+        return None
 
 
 def _limit(limit: object) -> int:

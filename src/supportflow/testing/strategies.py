@@ -55,7 +55,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hypothesis import strategies as st
 
 from ..errors import ValidationFailed
-from ..events import EventType, json_value
+from ..events import EventType, json_value, replay
+from ..feedback import request_survey
 from ..kb.articles import MAX_ARTICLE_BODY_CHARS, Article, ArticleStatus, Audience
 from ..lifecycle import TRANSITIONS, LifecycleEvent
 from ..models import (
@@ -585,7 +586,10 @@ def ticket_histories(
     under the desk's event type with the ``data["changes"]`` the desk writes: the status
     when it changes, ``updated_at``, ``version`` (= ``seq``) and the command's own fields
     (assignment, acknowledgement, first response, resolution, reopening, closing,
-    escalation level). Event ``seq`` runs 1..n with ids ``event_id(ticket_id, seq)``.
+    escalation level). A ``ticket.resolved`` event is followed, at the same instant, by the
+    ``feedback.survey_requested`` event the desk records with it (actor ``"system"``, no
+    status change, ``data["survey"]`` the ``SurveyRequest``). Event ``seq`` runs 1..n with
+    ids ``event_id(ticket_id, seq)``.
 
     Times are non-decreasing as instants, ``max_gap`` apart at most (whole minutes, often
     under two hours), all in ``start``'s zone; a resolved ticket is reopened within the
@@ -595,7 +599,7 @@ def ticket_histories(
 
     ``supportflow.events.replay`` rebuilds the ticket from the result and
     ``SlaClock.replay`` follows it. Shrinks towards a lone ``ticket.created``, then the
-    happy path: assigned, acknowledged, resolved, closed.
+    happy path: assigned, acknowledged, resolved (with its survey request), closed.
     """
     if start is None:
         start = aware_datetimes("UTC")
@@ -676,11 +680,16 @@ def _ticket_histories(
     reopens = 0
     now = created.astimezone(UTC)
     length = draw(st.integers(min_events, max_events))
-    for seq in range(2, length + 1):
+    seq = 1
+    while seq < length:
+        seq += 1
         allowed = [
             e
             for e in _COMMANDS
-            if (status, e) in TRANSITIONS and (e is not LifecycleEvent.CLOSE or seq >= min_events)
+            if (status, e) in TRANSITIONS
+            and (e is not LifecycleEvent.CLOSE or seq >= min_events)
+            # A resolution also records its survey request: it needs room for two events.
+            and (e is not LifecycleEvent.RESOLVE or seq < length)
         ]
         if not allowed:
             break
@@ -745,6 +754,23 @@ def _ticket_histories(
                 data={"changes": {k: json_value(v) for k, v in changes.items()}, **extra},
             )
         )
+        if command is LifecycleEvent.RESOLVE:
+            seq += 1
+            survey = request_survey(replay(events)).model_dump(mode="json")
+            events.append(
+                TicketEvent(
+                    id=event_id(ticket_id, seq),
+                    ticket_id=ticket_id,
+                    seq=seq,
+                    type=EventType.SURVEY_REQUESTED.value,
+                    at=at,
+                    actor=_SYSTEM,
+                    data={
+                        "changes": {"updated_at": json_value(at), "version": seq},
+                        "survey": survey,
+                    },
+                )
+            )
     return events
 
 
