@@ -66,7 +66,7 @@ from . import _validate as check
 from .errors import ValidationFailed
 from .events import EventType
 from .models import CustomerTier, TicketEvent
-from .quantiles import Durations
+from .quantiles import Durations, bucket_of
 from .sla.calendar import BusinessCalendar
 
 __all__ = [
@@ -311,6 +311,10 @@ class _Acc:
         )
 
 
+def _buckets(values: tuple[float, float]) -> tuple[int, int]:
+    return bucket_of(values[0]), bucket_of(values[1])
+
+
 def _stats(values: Durations) -> DurationStats:
     return DurationStats(
         count=len(values),
@@ -481,6 +485,9 @@ class _Pass:
                 acc = by_value[key] = _Acc()
             accs.append(acc)
         fcr = state.agent_messages == 1 and not state.reopened
+        # Each duration's sketch bucket once, not once per group.
+        first_buckets = (0, 0) if first_values is None else _buckets(first_values)
+        resolution_buckets = (0, 0) if resolution_values is None else _buckets(resolution_values)
         for acc in accs:
             if state.created_in:
                 acc.volume += 1
@@ -494,13 +501,13 @@ class _Pass:
                             if state.breached & bit:
                                 acc.breached[i] += 1
             if first_values is not None:
-                acc.first_response.append(first_values[0])
+                acc.first_response.append(first_values[0], first_buckets[0])
                 if calendar is not None:
-                    acc.first_response_business.append(first_values[1])
+                    acc.first_response_business.append(first_values[1], first_buckets[1])
             if resolution_values is not None:
-                acc.resolution.append(resolution_values[0])
+                acc.resolution.append(resolution_values[0], resolution_buckets[0])
                 if calendar is not None:
-                    acc.resolution_business.append(resolution_values[1])
+                    acc.resolution_business.append(resolution_values[1], resolution_buckets[1])
             if state.resolved_in:
                 acc.resolved += 1
                 acc.reopened += state.reopened
