@@ -867,136 +867,107 @@ class _Entities(Generic[M]):
         return [load(row[0]) for row in rows]
 
 
-class _Events:
-    """The event log; an ``append`` of several events is all or nothing (a savepoint)."""
+E = TypeVar("E", TicketEvent, CustomerEvent)
 
-    __slots__ = ("_sql", "_tenant", "_uow")
+
+class _EventLog(Generic[E]):
+    """An event stream table; an ``append`` of several events is all or nothing (a savepoint).
+
+    Subclasses name the model, the kind used in errors, the field that keys a stream and
+    their insert, by-stream and between queries (attribute names on ``_Sql``).
+    """
+
+    __slots__ = ("_queries", "_sql", "_tenant", "_uow")
+
+    _model: type[E]
+    _kind: str
+    _stream_key: str
+    _query_names: tuple[str, str, str]
 
     def __init__(self, uow: _SqliteUnitOfWork) -> None:
-        self._uow = uow
+        self._uow: _SqliteUnitOfWork = uow
         self._sql = uow._sql
         self._tenant = uow._tenant_id
+        self._queries: tuple[str, ...] = tuple(getattr(self._sql, n) for n in self._query_names)
 
-    def append(self, events: Sequence[TicketEvent]) -> None:
+    def _stream_id(self, event: E) -> str:
+        stream_id: str = getattr(event, self._stream_key)
+        return stream_id
+
+    def append(self, events: Sequence[E]) -> None:
         if len(events) == 1:
             self._insert(events[0])
             return
         if not events:
             return
-        uow, sql, first = self._uow, self._sql, events[0].id
-        uow._write(sql.savepoint, (), "event", first)
+        uow, sql, first, kind = self._uow, self._sql, events[0].id, self._kind
+        uow._write(sql.savepoint, (), kind, first)
         try:
             for event in events:
                 self._insert(event)
         except (DuplicateEntity, ValidationFailed):
-            uow._write(sql.rollback_to, (), "event", first)
-            uow._write(sql.release, (), "event", first)
+            uow._write(sql.rollback_to, (), kind, first)
+            uow._write(sql.release, (), kind, first)
             raise
-        uow._write(sql.release, (), "event", first)
+        uow._write(sql.release, (), kind, first)
 
-    def _insert(self, event: TicketEvent) -> None:
+    def _insert(self, event: E) -> None:
         params = (
             self._tenant,
             event.id,
-            event.ticket_id,
+            self._stream_id(event),
             event.seq,
             event.type,
             _utc(event.at),
             event.actor,
             event.model_dump_json(),
         )
-        self._uow._write(
-            self._sql.event_insert,
-            params,
-            "event",
-            event.id,
-            None,
-            ("seq", f"{event.ticket_id}#{event.seq}"),
-        )
+        self._uow._write(self._queries[0], params, self._kind, event.id)
+
+    def _stream(self, stream_id: str) -> list[E]:
+        params = (self._tenant, stream_id)
+        rows = self._uow._all(self._queries[1], params, self._kind, stream_id)
+        return [_load(self._model, row[0], self._kind) for row in rows]
+
+    def between(self, start: datetime, end: datetime) -> Iterator[E]:
+        """Streams the events in batches; consume the iterator inside the unit of work."""
+        params = (self._tenant, _aware("start", start), _aware("end", end))
+        conn = self._uow._connection()
+        try:
+            cursor = conn.execute(self._queries[2], params)
+        except sqlite3.Error as exc:
+            raise self._uow._fail(exc, self._kind, "between") from exc
+        return _stream(cursor, self._model, self._kind)
+
+
+class _Events(_EventLog[TicketEvent]):
+    """The ticket event log."""
+
+    __slots__ = ()
+    _model = TicketEvent
+    _kind = "event"
+    _stream_key = "ticket_id"
+    _query_names = ("event_insert", "events_for_ticket", "events_between")
 
     def for_ticket(self, ticket_id: str) -> list[TicketEvent]:
-        params = (self._tenant, ticket_id)
-        rows = self._uow._all(self._sql.events_for_ticket, params, "event", ticket_id)
-        return [_load(TicketEvent, row[0], "event") for row in rows]
-
-    def between(self, start: datetime, end: datetime) -> Iterator[TicketEvent]:
-        """Streams the events in batches; consume the iterator inside the unit of work."""
-        params = (self._tenant, _aware("start", start), _aware("end", end))
-        conn = self._uow._connection()
-        try:
-            cursor = conn.execute(self._sql.events_between, params)
-        except sqlite3.Error as exc:
-            raise self._uow._fail(exc, "event", "between") from exc
-        return _stream_events(cursor)
+        return self._stream(ticket_id)
 
 
-def _stream_events(cursor: sqlite3.Cursor) -> Iterator[TicketEvent]:
-    while True:
-        try:
-            rows = cursor.fetchmany(_FETCH_BATCH)
-        except sqlite3.Error as exc:
-            raise _translate(exc, "event", "between") from exc
-        if not rows:
-            return
-        for row in rows:
-            yield _load(TicketEvent, row[0], "event")
+class _CustomerEvents(_EventLog[CustomerEvent]):
+    """The customer event log."""
 
-
-class _CustomerEvents:
-    """The customer event log; like :class:`_Events`, an ``append`` is all or nothing."""
-
-    __slots__ = ("_sql", "_tenant", "_uow")
-
-    def __init__(self, uow: _SqliteUnitOfWork) -> None:
-        self._uow = uow
-        self._sql = uow._sql
-        self._tenant = uow._tenant_id
-
-    def append(self, events: Sequence[CustomerEvent]) -> None:
-        if len(events) == 1:
-            self._insert(events[0])
-            return
-        if not events:
-            return
-        uow, sql, first = self._uow, self._sql, events[0].id
-        uow._write(sql.savepoint, (), "customer event", first)
-        try:
-            for event in events:
-                self._insert(event)
-        except (DuplicateEntity, ValidationFailed):
-            uow._write(sql.rollback_to, (), "customer event", first)
-            uow._write(sql.release, (), "customer event", first)
-            raise
-        uow._write(sql.release, (), "customer event", first)
-
-    def _insert(self, event: CustomerEvent) -> None:
-        params = (
-            self._tenant,
-            event.id,
-            event.customer_id,
-            event.seq,
-            event.type,
-            _utc(event.at),
-            event.actor,
-            event.model_dump_json(),
-        )
-        self._uow._write(self._sql.customer_event_insert, params, "customer event", event.id)
+    __slots__ = ()
+    _model = CustomerEvent
+    _kind = "customer event"
+    _stream_key = "customer_id"
+    _query_names = (
+        "customer_event_insert",
+        "customer_events_for_customer",
+        "customer_events_between",
+    )
 
     def for_customer(self, customer_id: str) -> list[CustomerEvent]:
-        params = (self._tenant, customer_id)
-        sql = self._sql.customer_events_for_customer
-        rows = self._uow._all(sql, params, "customer event", customer_id)
-        return [_load(CustomerEvent, row[0], "customer event") for row in rows]
-
-    def between(self, start: datetime, end: datetime) -> Iterator[CustomerEvent]:
-        """Streams the events in batches; consume the iterator inside the unit of work."""
-        params = (self._tenant, _aware("start", start), _aware("end", end))
-        conn = self._uow._connection()
-        try:
-            cursor = conn.execute(self._sql.customer_events_between, params)
-        except sqlite3.Error as exc:
-            raise self._uow._fail(exc, "customer event", "between") from exc
-        return _stream(cursor, CustomerEvent, "customer event")
+        return self._stream(customer_id)
 
 
 def _stream(cursor: sqlite3.Cursor, model: type[B], kind: str) -> Iterator[B]:
