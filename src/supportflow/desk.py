@@ -50,7 +50,7 @@ from .feedback import (
 )
 from .kb.articles import Article, ArticleStatus, record_vote
 from .kb.search import MAX_QUERY_CHARS, SearchHit, SearchIndex
-from .kb.search_args import MAX_LIMIT
+from .kb.search_args import check_limit
 from .knowledge import KnowledgeBase
 from .lifecycle import ALLOWED_EVENTS, LifecycleEvent, next_status
 from .models import (
@@ -1451,7 +1451,7 @@ class SupportDesk:
         A closed ticket is refused (``InvalidTransition``).
         """
         ticket_id = check.object_id("ticket_id", ticket_id)
-        limit = _limit(limit)
+        limit = check_limit(limit)
         actor = check.object_id("actor", actor)
         now = self._now()
         with self._unit() as uow:
@@ -1933,13 +1933,6 @@ def _lead_of(uow: UnitOfWork, team_id: str) -> str | None:
         return uow.teams.get(team_id).lead_id
     except TeamNotFound:
         return None
-
-
-def _limit(limit: object) -> int:
-    """How many suggestions to return: an integer from 1 to ``MAX_LIMIT``."""
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed("limit", f"must be an integer from 1 to {MAX_LIMIT}")
-    return limit
 
 
 def _random_id() -> str:

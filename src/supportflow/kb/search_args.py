@@ -12,7 +12,7 @@ from .articles import ArticleStatus, Audience
 from .search import MAX_QUERY_CHARS, FieldWeights
 from .synonyms import Synonyms
 
-__all__ = ["MAX_LIMIT", "SearchArgs", "check_index_options", "check_search_args"]
+__all__ = ["MAX_LIMIT", "SearchArgs", "check_index_options", "check_limit", "check_search_args"]
 
 MAX_LIMIT = 1000
 """Most hits one search returns."""
@@ -38,6 +38,13 @@ def _label(field: str, value: object) -> str | None:
     return value.strip()
 
 
+def check_limit(limit: object) -> int:
+    """How many hits to return: an integer from 1 to ``MAX_LIMIT``."""
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed("limit", f"must be an integer from 1 to {MAX_LIMIT}")
+    return limit
+
+
 def check_search_args(
     query: object,
     limit: object,
@@ -48,8 +55,7 @@ def check_search_args(
 ) -> SearchArgs:
     """The arguments of ``search``, or ``ValidationFailed`` naming the first bad one."""
     checked_query = text("query", query, required=False, limit=MAX_QUERY_CHARS).strip()
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed("limit", f"must be an integer from 1 to {MAX_LIMIT}")
+    limit = check_limit(limit)
     checked_audience: Audience | None = None
     if audience is not None:
         try:
