@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supportflow.quantiles import EXACT_LIMIT, RELATIVE_ACCURACY, Durations
+from supportflow.analytics.quantiles import EXACT_LIMIT, RELATIVE_ACCURACY, Durations
 
 
 def exact(values: list[float], q: float) -> float:

@@ -2,7 +2,7 @@
 
 :func:`compute_metrics` reads events in time order (as ``EventLog.between`` yields them),
 keeps a small slotted record per *open* ticket and drops it when the ticket closes, and
-keeps each group's durations in a :class:`~supportflow.quantiles.Durations` (the values
+keeps each group's durations in a :class:`~supportflow.analytics.quantiles.Durations` (the values
 themselves up to 2,048, then a fixed-size sketch), so its memory does not grow with the
 number of events. Only ``event.type``, ``event.at``, ``event.ticket_id`` and
 ``event.data`` are read; nothing is validated per event.
@@ -28,7 +28,7 @@ Definitions (every figure, exactly):
 - **Median / p90**: in seconds, ``None`` when there are no values. Exact (linear
   interpolation between order statistics, numpy's default method) while a group holds at
   most 2,048 durations; beyond that within 0.5% (a log-bucketed sketch,
-  :mod:`supportflow.quantiles`). Minimum and maximum are always exact.
+  :mod:`supportflow.analytics.quantiles`). Minimum and maximum are always exact.
 - **SLA attainment** per metric: among tickets created in the period whose due time for
   that metric was ever stamped (``<metric>_due_at`` set), the share with no
   ``sla.breached`` event for that metric in the stream; ``None`` without such tickets.
@@ -62,12 +62,12 @@ from typing import Any
 
 import attrs
 
-from . import _validate as check
-from .errors import ValidationFailed
-from .events import EventType
-from .models import CustomerTier, TicketEvent
+from .. import _validate as check
+from ..errors import ValidationFailed
+from ..events import EventType
+from ..models import CustomerTier, TicketEvent
+from ..sla.calendar import BusinessCalendar
 from .quantiles import Durations, bucket_of
-from .sla.calendar import BusinessCalendar
 
 __all__ = [
     "GROUP_DIMENSIONS",
