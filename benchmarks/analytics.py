@@ -3,21 +3,22 @@
 Data: a month of real desk events. A ``SupportDesk`` with the shipped default SLA policy
 (weekday hours) runs ``--base-tickets`` tickets (default 10,000) through intake,
 assignment, acknowledgement, replies, requests for information and the customer's
-answers, escalations, resolutions and reopens at simulated times spread over March 2026
-(fixed seed), with ``run_due_jobs`` every simulated six hours, so the log holds SLA
-warnings and breaches as well. That log is copied, each copy's tickets renamed and moved
-by up to a day, until it holds ``--events`` events, and written to a SQLite store. The
-file is kept in ``benchmarks/.cache`` and reused by later runs.
+answers, escalations, resolutions, reopens and survey answers at simulated times spread
+over March 2026 (fixed seed), with ``run_due_jobs`` every simulated six hours, so the log
+holds SLA warnings and breaches as well; about 8% of tickets are complaints, and a surge of
+shipping complaints comes on March 17. That log is copied, each copy's tickets renamed and
+moved by up to a day, until it holds ``--events`` events, and written to a SQLite store.
+The file is kept in ``benchmarks/.cache`` and reused by later runs.
 
 Compared, each reading the same SQLite file from cold Python objects:
 
-- supportflow: ``compute_metrics`` over ``uow.events.between(...)`` (the store streams the
-  rows and validates each event) grouped by team, agent, channel, category and tier, with
-  the business calendar (business and calendar time both);
-- pandas: the events loaded with ``read_sql`` and their JSON parsed, then the same core
-  figures by group-bys: volume, first-response and resolution time (median and p90, calendar
-  time only) by team, agent, channel and category, and the reopen and escalation counts.
-  pandas does less work (no business time, no SLA attainment, no backlog).
+- supportflow: ``monthly_report`` over ``uow.events.between(*report_window(month))`` (the
+  store streams the rows and validates each event) grouped by team, agent, channel,
+  category and tier, with the business calendar (business and calendar time both), then
+  rendered to JSON, Markdown and HTML;
+- pandas: the events loaded with ``read_sql`` and their JSON parsed, then the report's
+  figures by group-bys (see :func:`pandas_report`), in calendar time only: pandas does
+  less (no business time, no surge test, no rendering).
 
 Memory: the peak of Python's heap (``tracemalloc``) during supportflow's pass, at 250,000
 events and at the full size.
@@ -47,9 +48,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from supportflow import Agent, Customer, MemoryStore, SqliteStore, SupportDesk, Team
-from supportflow.analytics import MetricsReport, compute_metrics
-from supportflow.models import CustomerTier, TicketEvent, event_id
+from supportflow import Agent, Customer, MemoryStore, SqliteStore, SupportDesk, Team, Ticket
+from supportflow.analytics.html import to_html
+from supportflow.analytics.markdown import to_markdown
+from supportflow.analytics.report import MonthlyReport, monthly_report, report_window
+from supportflow.models import ComplaintCategory, CustomerTier, TicketEvent, event_id
+from supportflow.routing.protocols import Classification
 from supportflow.sla import BusinessCalendar, CalendarSpec, default_policy
 from supportflow.testing import FixedClock
 
@@ -65,15 +69,34 @@ HOURS = CalendarSpec.model_validate(
 TEAMS = ("billing", "technical", "account")
 CHANNELS = ("email", "chat", "phone", "web_form", "portal", "social_media")
 CATEGORIES = ("billing", "technical", "account", "shipping", "other")
+MONTH = "2026-03"
+SURGE_AT = datetime(2026, 3, 17, 10, tzinfo=UTC)
 CACHE = Path(__file__).resolve().parent / ".cache"
+CACHE_VERSION = 2  # bump when desk_month changes
+
+
+class ComplaintMarker:
+    """Classifies a body starting ``"Complaint (category):"`` as that complaint category."""
+
+    def classify(self, ticket: Ticket) -> Classification:
+        if ticket.body.startswith("Complaint ("):
+            name = ticket.body[len("Complaint (") : ticket.body.index(")")]
+            return Classification(complaint_category=ComplaintCategory(name))
+        return Classification()
 
 
 def desk_month(tickets: int, seed: int) -> tuple[list[TicketEvent], dict[str, CustomerTier]]:
-    """A month of ``tickets`` run through a real desk; its events in time order, and tiers."""
+    """A month of ``tickets`` run through a real desk; its events in time order, and tiers.
+
+    About 8% of tickets are complaints; on March 17, 10:00-13:00 UTC, 60 extra shipping
+    complaints arrive (a surge). About 35% of resolutions get a survey answer.
+    """
     rng = random.Random(seed)
     store = MemoryStore()
     clock = FixedClock(START)
-    desk = SupportDesk(store, clock=clock, sla_policy=default_policy(HOURS))
+    desk = SupportDesk(
+        store, clock=clock, sla_policy=default_policy(HOURS), classifier=ComplaintMarker()
+    )
     agents: dict[str, list[str]] = {}
     for team in TEAMS:
         desk.add_team(Team(id=team, name=team.title()))
@@ -96,7 +119,11 @@ def desk_month(tickets: int, seed: int) -> tuple[list[TicketEvent], dict[str, Cu
 
     for n in range(tickets):
         later(rng.uniform(0, span), 0.01, "intake", str(n), "")
+    surge = (SURGE_AT - START).total_seconds()
+    for n in range(60):
+        later(rng.uniform(surge, surge + 3 * 3600), 0.01, "surge", f"s{n}", "")
     ids: dict[str, str] = {}
+    answered: set[str] = set()
     customers = list(tiers)
     next_jobs = 6 * 3600.0
     while actions:
@@ -106,14 +133,19 @@ def desk_month(tickets: int, seed: int) -> tuple[list[TicketEvent], dict[str, Cu
             desk.run_due_jobs()
             next_jobs += 6 * 3600
         clock.set(START + timedelta(seconds=at))
-        if step == "intake":
+        if step in ("intake", "surge"):
             team = rng.choice(TEAMS)
+            body = "Something is wrong with my account."
+            if step == "surge":
+                body = "Complaint (product_quality): the parcel arrived broken."
+            elif rng.random() < 0.08:
+                body = f"Complaint ({rng.choice(list(ComplaintCategory)).value}): not good."
             ticket = desk.intake(
                 channel=rng.choice(CHANNELS),
                 customer_id=rng.choice(customers),
                 subject="Help",
-                body="Something is wrong with my account.",
-                category=rng.choice(CATEGORIES),
+                body=body,
+                category="shipping" if step == "surge" else rng.choice(CATEGORIES),
                 team_id=team,
                 priority=rng.choice(("urgent", "high", "normal", "normal", "low")),
             )
@@ -147,6 +179,18 @@ def desk_month(tickets: int, seed: int) -> tuple[list[TicketEvent], dict[str, Cu
             desk.resolve(ids[key], agent_id=agent, resolution="Fixed.")
             if rng.random() < 0.08:
                 later(at, 600, "reopen", key, agent)
+            if rng.random() < 0.35:
+                later(at, 600, "survey", key, agent)
+        elif step == "survey":
+            ticket = desk.get_ticket(ids[key])
+            survey = f"{ticket.id}/survey/{ticket.reopen_count + 1}"
+            if ticket.status.value in ("resolved", "closed") and survey not in answered:
+                answered.add(survey)
+                desk.submit_feedback(
+                    survey,
+                    csat=rng.choices((1, 2, 3, 4, 5), (5, 5, 10, 30, 50))[0],
+                    nps=rng.choices(range(11), (2, 1, 1, 2, 2, 4, 8, 15, 15, 20, 30))[0],
+                )
         elif step == "reopen" and desk.get_ticket(ids[key]).status.value == "resolved":
             desk.reopen(ids[key], actor="customer", reason="still broken")
             later(at, 60, "reply", key, agent)
@@ -205,7 +249,7 @@ def copies(base: list[TicketEvent], total: int, seed: int) -> Iterator[TicketEve
 def database(total: int, base_tickets: int, seed: int) -> tuple[Path, dict[str, CustomerTier]]:
     """The SQLite file with ``total`` events (made once, then reused), and the tiers."""
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"analytics-{total}-{base_tickets}-{seed}.sqlite3"
+    path = CACHE / f"analytics-v{CACHE_VERSION}-{total}-{base_tickets}-{seed}.sqlite3"
     tiers_path = path.with_suffix(".tiers.json")
     if path.exists() and tiers_path.exists():
         loaded = json.loads(tiers_path.read_text())
@@ -237,20 +281,28 @@ def database(total: int, base_tickets: int, seed: int) -> tuple[Path, dict[str, 
 
 def supportflow_report(
     path: Path, tiers: dict[str, CustomerTier], limit: int | None = None
-) -> tuple[float, MetricsReport]:
-    """Seconds to stream the file's events into the report (the first ``limit`` only)."""
+) -> tuple[float, MonthlyReport, dict[str, int]]:
+    """Seconds to stream the file's events into the monthly report and render it three ways.
+
+    Only the first ``limit`` events with ``limit``. Also the size of each rendering.
+    """
     calendar = BusinessCalendar(HOURS)
     started = time.perf_counter()
     store = SqliteStore(path)
     try:
         with store.unit_of_work() as uow:
-            events: Any = uow.events.between(START - LOOKBACK, END)
+            events: Any = uow.events.between(*report_window(MONTH))
             if limit is not None:
                 events = itertools.islice(events, limit)
-            report = compute_metrics(events, start=START, end=END, calendar=calendar, tiers=tiers)
+            report = monthly_report(events, month=MONTH, calendar=calendar, tiers=tiers)
     finally:
         store.close()
-    return time.perf_counter() - started, report
+    sizes = {
+        "json": len(report.to_json()),
+        "markdown": len(to_markdown(report)),
+        "html": len(to_html(report)),
+    }
+    return time.perf_counter() - started, report, sizes
 
 
 def peak_mb(path: Path, tiers: dict[str, CustomerTier], limit: int | None) -> float:
@@ -263,59 +315,162 @@ def peak_mb(path: Path, tiers: dict[str, CustomerTier], limit: int | None) -> fl
     return peak / 1e6
 
 
-def pandas_report(path: Path) -> tuple[float, dict[str, Any]]:
-    """Seconds for pandas to load the events and compute the core figures by group."""
+SLA = ("first_response", "acknowledgement", "next_response", "resolution")
+STAGE_OF = {"new": "assignment", "assigned": "acknowledgement", "waiting_on_customer": "customer"}
+STAGE_OF |= {"on_hold": "on_hold"}
+
+
+def pandas_report(path: Path, tiers: dict[str, CustomerTier]) -> tuple[float, dict[str, Any]]:
+    """Seconds for pandas to load the events and compute the report's figures by group-bys.
+
+    The same figures as the monthly report, in calendar time only (pandas has no business
+    calendar): volume; first response and resolution (median, p90, within 24 h); SLA
+    attainment; reopen, escalation and first-contact resolution; time in each stage;
+    CSAT and NPS; complaints this month and last; the backlog by hour; tickets per hour per
+    category with a four-week seasonal baseline. Grouped by team, agent, channel, category
+    and tier.
+    """
     import pandas as pd
 
     started = time.perf_counter()
+    window = report_window(MONTH)
     with sqlite3.connect(path) as connection:
         frame = pd.read_sql(
             "SELECT ticket_id, type, at, data FROM ticket_events WHERE at >= ? AND at < ?"
             " ORDER BY at, ticket_id, seq",
             connection,
-            params=((START - LOOKBACK).isoformat(), END.isoformat()),
+            params=tuple(t.isoformat() for t in window),
         )
     data = [json.loads(text)["data"] for text in frame["data"]]
+    changes = [d.get("changes") or {} for d in data]
     frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
-    created = frame[frame["type"] == "ticket.created"]
-    tickets = pd.DataFrame(
-        [data[i]["ticket"] for i in created.index],
-        columns=None,
-    )[["id", "team_id", "channel", "category", "assignee_id"]]
+    kind = frame["type"]
+    created = frame[kind == "ticket.created"]
+    tickets = pd.DataFrame([data[i]["ticket"] for i in created.index])
+    tickets = tickets[["id", "team_id", "channel", "category", "customer_id", "complaint_category"]]
     tickets["created_at"] = created["at"].to_numpy()
+    tickets["tier"] = tickets["customer_id"].map({k: v.value for k, v in tiers.items()})
     tickets = tickets.set_index("id")
-    first_response = (
-        frame[[("first_response_at" in d.get("changes", {})) for d in data]]
-        .groupby("ticket_id")["at"]
-        .min()
+    # The assignee at the last resolution (else the last assignee).
+    assigned = pd.DataFrame(
+        {
+            "ticket_id": frame["ticket_id"],
+            "agent": [c.get("assignee_id") for c in changes],
+            "has": ["assignee_id" in c for c in changes],
+        }
     )
-    resolved = frame[frame["type"] == "ticket.resolved"].groupby("ticket_id")["at"].max()
-    assignee = frame[frame["type"] == "ticket.assigned"].groupby("ticket_id").tail(1)
-    assignee_ids = pd.Series(
-        [data[i]["changes"].get("assignee_id") for i in assignee.index],
-        index=assignee["ticket_id"].to_numpy(),
-    )
-    tickets["agent"] = assignee_ids
+    tickets["agent"] = assigned[assigned["has"]].groupby("ticket_id")["agent"].last()
+    replied = frame[["first_response_at" in c for c in changes]]
+    first_response = replied.groupby("ticket_id")["at"].min()
+    resolved = frame[kind == "ticket.resolved"].groupby("ticket_id")["at"].max()
     tickets["first_response_s"] = (first_response - tickets["created_at"]).dt.total_seconds()
     tickets["resolution_s"] = (resolved - tickets["created_at"]).dt.total_seconds()
+    tickets["within_goal"] = tickets["resolution_s"] <= 24 * 3600
     counts = frame.groupby(["ticket_id", "type"]).size().unstack(fill_value=0)
-    for kind in ("ticket.reopened", "ticket.escalated"):
-        tickets[kind] = counts.get(kind, 0)
+    tickets["reopened"] = counts.get("ticket.reopened", 0) > 0
+    tickets["escalated"] = counts.get("ticket.escalated", 0) > 0
+    messages = counts.get("ticket.replied", 0) + counts.get("ticket.info_requested", 0)
+    tickets["fcr"] = (messages == 1) & ~tickets["reopened"]
+    # SLA: committed when a due time was stamped, breached when an sla.breached came.
+    stamped = {m: [f"{m}_due_at" in c and c[f"{m}_due_at"] for c in changes] for m in SLA}
+    created_due = {
+        m: [bool(data[i]["ticket"].get(f"{m}_due_at")) for i in created.index] for m in SLA
+    }
+    breaches = frame[kind == "sla.breached"]
+    metric = pd.Series([data[i].get("metric") for i in breaches.index], index=breaches.index)
+    for m in SLA:
+        later = frame[stamped[m]].groupby("ticket_id").size() > 0
+        tickets[f"{m}_committed"] = pd.Series(created_due[m], index=tickets.index) | later.reindex(
+            tickets.index, fill_value=False
+        )
+        hit = breaches[metric == m].groupby("ticket_id").size() > 0
+        tickets[f"{m}_breached"] = hit.reindex(tickets.index, fill_value=False)
+    # Stages: time from each status change to the next, until the last resolution.
+    moves = pd.DataFrame(
+        {
+            "ticket_id": frame["ticket_id"],
+            "at": frame["at"],
+            "status": [c.get("status") for c in changes],
+            "replied": ["first_response_at" in c for c in changes],
+        }
+    )
+    moves.loc[kind == "ticket.created", "status"] = "new"
+    moves = moves[moves["status"].notna() | moves["replied"]]
+    moves["status"] = moves.groupby("ticket_id")["status"].ffill()
+    moves["after_reply"] = moves.groupby("ticket_id")["replied"].cummax()
+    moves["seconds"] = (moves.groupby("ticket_id")["at"].shift(-1) - moves["at"]).dt.total_seconds()
+    moves["stage"] = moves["status"].map(STAGE_OF)
+    working = moves["status"] == "in_progress"
+    moves.loc[working, "stage"] = moves.loc[working, "after_reply"].map(
+        {True: "handling", False: "first_reply"}
+    )
+    stages = moves.dropna(subset=["stage", "seconds"]).pivot_table(
+        index="ticket_id", columns="stage", values="seconds", aggfunc="sum", fill_value=0.0
+    )
+    # Surveys, grouped by the context recorded with each answer.
+    answers = frame[(kind == "feedback.survey_answered") & (frame["at"] >= START)]
+    feedback = pd.DataFrame(
+        [
+            {**data[i]["response"], **data[i].get("context", {}), "at": frame.at[i, "at"]}
+            for i in answers.index
+        ]
+    )
+    feedback["satisfied"] = feedback["csat"] >= 4
+    feedback["promoter"] = feedback["nps"] >= 9
+    feedback["detractor"] = feedback["nps"] <= 6
+    feedback["tier"] = feedback["customer_id"].map({k: v.value for k, v in tiers.items()})
+    feedback = feedback.rename(columns={"agent_id": "agent"})
     in_period = tickets[(tickets["created_at"] >= START) & (tickets["created_at"] < END)]
-    figures: dict[str, Any] = {"volume": len(in_period)}
-    for dimension in ("team_id", "agent", "channel", "category"):
+    resolved_in = tickets[tickets.index.isin(resolved[resolved >= START].index)]
+    previous = tickets[tickets["created_at"] < START]
+    figures: dict[str, Any] = {
+        "volume": len(in_period),
+        "complaints": in_period.groupby("complaint_category").size(),
+        "previous_complaints": previous.groupby("complaint_category").size(),
+    }
+    # Backlog at each hour: +1 at creation, -1 when resolved or closed, +1 when reopened.
+    delta = pd.Series(0, index=frame.index)
+    delta[kind == "ticket.created"] = 1
+    status = pd.Series([c.get("status") for c in changes], index=frame.index)
+    delta[status.isin(["resolved", "closed"]) & (kind != "ticket.closed")] = -1
+    delta[kind == "ticket.reopened"] = 1
+    open_now = delta.groupby(frame["at"].dt.floor("h")).sum().cumsum()
+    hours = pd.date_range(START, END, freq="h", inclusive="left")
+    figures["backlog"] = open_now.reindex(hours, method="ffill")
+    # Tickets per hour per category and complaint, against four weeks' same hour.
+    keys = created["at"].dt.floor("h")
+    per_hour = pd.crosstab(keys, tickets["category"].to_numpy())
+    per_hour = per_hour.reindex(pd.date_range(window[0], END, freq="h", inclusive="left"))
+    per_hour = per_hour.fillna(0)
+    baseline = sum(per_hour.shift(168 * k) for k in range(1, 5))
+    figures["surge_ratio"] = (per_hour / (baseline / 4 + 1)).loc[START:]
+    for dimension in ("team_id", "agent", "channel", "category", "tier"):
         grouped = in_period.groupby(dimension)
-        figures[dimension] = pd.DataFrame(
+        by_resolution = resolved_in.groupby(dimension)
+        table = pd.DataFrame(
             {
                 "volume": grouped.size(),
                 "first_response_median": grouped["first_response_s"].median(),
                 "first_response_p90": grouped["first_response_s"].quantile(0.9),
-                "resolution_median": grouped["resolution_s"].median(),
-                "resolution_p90": grouped["resolution_s"].quantile(0.9),
-                "reopened": grouped["ticket.reopened"].sum(),
-                "escalated": grouped["ticket.escalated"].sum(),
+                "resolution_median": by_resolution["resolution_s"].median(),
+                "resolution_p90": by_resolution["resolution_s"].quantile(0.9),
+                "within_goal": by_resolution["within_goal"].mean(),
+                "reopen_rate": by_resolution["reopened"].mean(),
+                "escalation_rate": by_resolution["escalated"].mean(),
+                "fcr_rate": by_resolution["fcr"].mean(),
             }
         )
+        for m in SLA:
+            committed = in_period[in_period[f"{m}_committed"]].groupby(dimension)
+            table[f"{m}_attainment"] = 1 - committed[f"{m}_breached"].mean()
+        table = table.join(
+            stages.join(resolved_in[dimension], how="inner").groupby(dimension).sum()
+        )
+        survey_key = {"team_id": "team_id"}.get(dimension, dimension)
+        answered = feedback.groupby(survey_key)
+        table["csat"] = 100 * answered["satisfied"].mean()
+        table["nps"] = 100 * (answered["promoter"].mean() - answered["detractor"].mean())
+        figures[dimension] = table
     return time.perf_counter() - started, figures
 
 
@@ -333,21 +488,29 @@ def main() -> None:
     args = parser.parse_args()
     path, tiers = database(args.events, args.base_tickets, args.seed)
     quarter = args.events // 4
-    seconds, report = supportflow_report(path, tiers)
-    pandas_seconds, figures = pandas_report(path)
+    seconds, report, sizes = supportflow_report(path, tiers)
+    pandas_seconds, figures = pandas_report(path, tiers)
+    total = report.metrics.total
     print(
-        f"\n{args.events:,} events, {report.total.volume:,} tickets created in March:"
-        f" supportflow {seconds:.1f} s, pandas {pandas_seconds:.1f} s (load and group-bys)"
+        f"\n{args.events:,} events, {total.volume:,} tickets created in {MONTH}:"
+        f" supportflow {seconds:.1f} s (report and its JSON, Markdown and HTML),"
+        f" pandas {pandas_seconds:.1f} s (load and group-bys)"
     )
-    print(f"  volume: supportflow {report.total.volume:,}, pandas {figures['volume']:,}")
+    print(f"  volume: supportflow {total.volume:,}, pandas {figures['volume']:,}")
     team = figures["team_id"]
-    for name, metrics in sorted(report.groups["team"].items()):
+    for name, metrics in sorted(report.metrics.groups["team"].items()):
         if name in team.index:
             median = metrics.resolution.median or 0.0
+            csat = metrics.csat.value or 0.0
             print(
                 f"  team {name}: resolution median {median / 3600:.2f} h,"
-                f" pandas {team.loc[name, 'resolution_median'] / 3600:.2f} h"
+                f" pandas {team.loc[name, 'resolution_median'] / 3600:.2f} h;"
+                f" CSAT {csat:.1f}%, pandas {team.loc[name, 'csat']:.1f}%"
             )
+    print(f"  bottleneck: {total.bottleneck}")
+    for surge in report.surges[:5]:
+        print(f"  surge: {surge.describe()}")
+    print(f"  renderings: {', '.join(f'{k} {v / 1000:.0f} kB' for k, v in sizes.items())}")
     small = peak_mb(path, tiers, quarter)
     full = peak_mb(path, tiers, None)
     print(f"  peak Python heap: {small:.0f} MB at {quarter:,} events, {full:.0f} MB at all")

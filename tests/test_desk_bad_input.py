@@ -129,6 +129,14 @@ VALID: dict[str, dict[str, Any]] = {
     "sla": {"ticket_id": T(S.IN_PROGRESS), "at": None},
     "explain_sla": {"ticket_id": T(S.NEW)},
     "what_if": {"policy": POLICY, "at": None},
+    "monthly_report": {
+        "month": "2026-03",
+        "timezone": "UTC",
+        "goals": None,
+        "calendar": None,
+        "group_by": ("team", "tier"),
+        "surge_settings": None,
+    },
     "set_sla_policy": {"policy": POLICY},
     "find_by_external_id": {"channel": "email", "external_id": "msg-1"},
     "list_tickets": {"status": None, "assignee_id": None, "customer_id": None},
@@ -459,6 +467,27 @@ CASES += [
     for v in [*WRONG_TYPES, None, "x" * 5001, LONE_SURROGATE]
 ]
 CASES += _enum_cases("submit_feedback", "channel", required=False)
+CASES += [
+    ("monthly_report", "month", v, ValidationFailed, "month")
+    for v in [None, 202603, "2026-3", "2026-13", "2026-00", "03-2026", "", LONE_SURROGATE]
+]
+CASES += [
+    ("monthly_report", "timezone", v, ValidationFailed, "timezone")
+    for v in [None, 8, "", "Mars/Olympus", "../etc/passwd", LONE_SURROGATE]
+]
+CASES += [
+    ("monthly_report", "goals", v, ValidationFailed, "goals")
+    for v in ["strict", {"csat_at_least": 90}, 0.9]
+]
+CASES += [
+    ("monthly_report", "group_by", v, ValidationFailed, "group_by")
+    for v in ["team", ("team", "team"), ("planet",), None, 3]
+]
+CASES += [
+    ("monthly_report", arg, v, ValidationFailed, arg)
+    for arg in ("calendar", "surge_settings")
+    for v in ["24x7", 7, {}]
+]
 for _method in ["recompute_tier", "set_tier_override"]:
     CASES += _id_cases(_method, "customer_id", required=True, unknown=CustomerNotFound)
 CASES += _id_cases("set_tier_override", "actor", required=True, unknown=None)

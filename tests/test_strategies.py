@@ -516,7 +516,8 @@ HISTORY_FEATURES: dict[str, Callable[[list[TicketEvent]], bool]] = {
 
 
 def test_histories_reach_every_feature() -> None:
-    assert features_seen(ticket_histories(), HISTORY_FEATURES, 300) == set(HISTORY_FEATURES)
+    # 600: the rarest feature (a release) is in about 3% of histories.
+    assert features_seen(ticket_histories(), HISTORY_FEATURES, 600) == set(HISTORY_FEATURES)
 
 
 def test_histories_shrink_to_the_happy_path() -> None:
@@ -614,7 +615,8 @@ def test_histories_are_what_the_desk_records(events: list[TicketEvent]) -> None:
         classifier=ComplaintOnly(created["complaint_category"]),
         new_id=lambda: next(ids),
     )
-    desk.add_customer(Customer(id="c-1", name="Carol"))
+    tier = events[0].data["customer_tier"]
+    desk.add_customer(Customer(id="c-1", name="Carol", tier=tier))
     for team in ("team-1", "team-2"):
         desk.add_team(Team(id=team, name=team))
     for agent in ("a-1", "a-2", "a-3"):

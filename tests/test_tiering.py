@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supportflow.errors import ValidationFailed
-from supportflow.models import Channel, Customer, CustomerTier
-from supportflow.sla import SlaMetric
+from supportflow.models import Channel, Customer, CustomerTier, Priority
+from supportflow.sla import CalendarSpec, SlaMetric, Target, TicketFacts, default_policy
+from supportflow.sla.calendar import WEEKDAYS
+from supportflow.sla.policy import DEFAULT_TIER_TERMS, TierTerms
 from supportflow.tiering import (
     DEFAULT_ENTITLEMENTS,
     TIER_RANK,
@@ -31,6 +35,15 @@ from supportflow.tiering import (
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
+OFFICE = CalendarSpec.model_validate(
+    {
+        "timezone": "Asia/Shanghai",
+        "weekly": dict.fromkeys(WEEKDAYS[:5], ("09:00-12:00", "13:00-18:00")),
+        "holidays": [{"date": "2026-05-01"}],
+    }
+)
 POLICY = TierPolicy()
 PROPERTY = settings(max_examples=60, deadline=None)
 
@@ -259,7 +272,9 @@ def test_policy_from_toml() -> None:
     assert policy.key == TierPolicy().key
     vip = policy.entitlements.vip
     assert vip.sla_targets == {SlaMetric.FIRST_RESPONSE: timedelta(minutes=10)}
+    assert vip.sla_multiplier == 1, "the SLA terms are replaced together"
     assert vip.routing_priority == 30, "a partial tier keeps its other defaults"
+    assert vip.hotline_24x7
 
 
 def test_policy_from_json_and_bad_documents() -> None:
@@ -375,7 +390,20 @@ def test_assess_all_refuses_repeats_and_bad_items() -> None:
 def test_default_entitlements() -> None:
     vip, key = entitlements_for(CustomerTier.VIP), entitlements_for("key")
     regular, prospect = entitlements_for("regular"), entitlements_for("prospect")
-    assert (vip.sla_multiplier, key.sla_multiplier) == (0.5, 0.75)
+    assert vip.sla_targets == {
+        SlaMetric.FIRST_RESPONSE: 15 * MINUTE,
+        SlaMetric.ACKNOWLEDGEMENT: 10 * MINUTE,
+        SlaMetric.NEXT_RESPONSE: 30 * MINUTE,
+        SlaMetric.RESOLUTION: 12 * HOUR,
+    }
+    assert key.sla_targets == {
+        SlaMetric.FIRST_RESPONSE: 30 * MINUTE,
+        SlaMetric.ACKNOWLEDGEMENT: 15 * MINUTE,
+        SlaMetric.NEXT_RESPONSE: HOUR,
+        SlaMetric.RESOLUTION: 18 * HOUR,
+    }
+    assert all(e.sla_multiplier == 1 for e in (vip, key, regular, prospect))
+    assert regular.sla_targets == prospect.sla_targets == {}
     assert vip.routing_priority > key.routing_priority > regular.routing_priority
     assert regular.routing_priority > prospect.routing_priority
     assert vip.dedicated_account_manager
@@ -386,16 +414,75 @@ def test_default_entitlements() -> None:
     assert all(e.channels == frozenset(Channel) for e in (vip, key, regular, prospect))
 
 
+def test_the_default_tables_sla_terms_are_the_default_policys() -> None:
+    """One source of truth: the default SLA policy carries exactly the default table's terms."""
+    assert DEFAULT_ENTITLEMENTS.sla_terms() == DEFAULT_TIER_TERMS
+    assert default_policy(OFFICE).tiers == DEFAULT_ENTITLEMENTS.sla_terms()
+    assert DEFAULT_ENTITLEMENTS.apply_to(default_policy(OFFICE)) == default_policy(OFFICE)
+
+
+def test_sla_terms_of_one_tier() -> None:
+    vip = entitlements_for("vip")
+    assert vip.sla_terms() == TierTerms(targets=vip.sla_targets, around_the_clock=("phone",))
+    assert entitlements_for("regular").sla_terms().neutral
+    halved = Entitlements(sla_multiplier=0.5)
+    assert halved.sla_terms() == TierTerms(multiplier=0.5)
+
+
+def test_a_table_puts_its_terms_in_a_policy() -> None:
+    table = TierEntitlements(key={"sla_multiplier": 0.5}, vip={"hotline_24x7": False})
+    assert set(table.sla_terms()) == {CustomerTier.VIP, CustomerTier.KEY}
+    policy = table.apply_to(default_policy(OFFICE))
+    assert policy.tiers == table.sla_terms()
+    key = policy.select(TicketFacts(tier=CustomerTier.KEY))
+    assert key[SlaMetric.FIRST_RESPONSE].target == Target(within=30 * MINUTE)
+    assert key[SlaMetric.NEXT_RESPONSE].target == Target(within=2 * HOUR)
+    phone = policy.select(TicketFacts(tier=CustomerTier.VIP, channel=Channel.PHONE))
+    assert phone[SlaMetric.FIRST_RESPONSE].target == Target(within=15 * MINUTE)
+    with pytest.raises(ValidationFailed) as caught:
+        table.apply_to("default")  # type: ignore[arg-type]
+    assert caught.value.field == "policy"
+
+
+def test_the_sla_terms_of_a_tier_are_replaced_together() -> None:
+    """A tier's SLA terms given in part do not inherit the defaults' explicit targets."""
+    faster = TierEntitlements(vip={"sla_multiplier": 0.4})
+    assert (faster.vip.sla_multiplier, faster.vip.sla_targets) == (0.4, {})
+    assert faster.vip.apply_to_target(SlaMetric.FIRST_RESPONSE, HOUR) == 24 * MINUTE
+    explicit = TierEntitlements(key={"sla_targets": {"resolution": "8h"}})
+    assert explicit.key.sla_targets == {SlaMetric.RESOLUTION: 8 * HOUR}
+    assert explicit.key.sla_multiplier == 1
+    assert explicit.key.routing_priority == 20
+    assert TierEntitlements(vip={"routing_priority": 40}).vip.sla_targets == (
+        DEFAULT_ENTITLEMENTS.vip.sla_targets
+    ), "other fields keep the SLA defaults"
+
+
 def test_apply_to_target() -> None:
-    hour = timedelta(hours=1)
-    assert entitlements_for("vip").apply_to_target(SlaMetric.FIRST_RESPONSE, hour) == hour / 2
+    hour = HOUR
+    assert entitlements_for("vip").apply_to_target(SlaMetric.FIRST_RESPONSE, hour) == 15 * MINUTE
+    assert entitlements_for("vip").apply_to_target(SlaMetric.FIRST_RESPONSE, 5 * MINUTE) == (
+        5 * MINUTE
+    )
     assert entitlements_for("regular").apply_to_target(SlaMetric.RESOLUTION, hour) == hour
+    assert Entitlements(sla_multiplier=0.5).apply_to_target(SlaMetric.RESOLUTION, hour) == hour / 2
     explicit = Entitlements(sla_targets={"first_response": "10m"})
     assert explicit.apply_to_target(SlaMetric.FIRST_RESPONSE, hour) == timedelta(minutes=10)
     assert explicit.apply_to_target(SlaMetric.FIRST_RESPONSE, timedelta(minutes=5)) == (
         timedelta(minutes=5)
     ), "an entitlement never slows a target"
     assert explicit.apply_to_target(SlaMetric.RESOLUTION, hour) == hour
+
+
+def test_channels_say_what_the_host_offers() -> None:
+    chat_only = Entitlements(channels={Channel.CHAT, Channel.EMAIL})
+    assert chat_only.allows("chat")
+    assert chat_only.allows(Channel.EMAIL)
+    assert not chat_only.allows(Channel.PHONE)
+    assert all(entitlements_for("prospect").allows(c) for c in Channel)
+    with pytest.raises(ValidationFailed) as caught:
+        chat_only.allows("pigeon")
+    assert caught.value.field == "channel"
 
 
 def test_apply_to_target_refuses_bad_input() -> None:
@@ -504,3 +591,63 @@ def test_an_expired_override_never_applies(
     expiry = NOW + timedelta(minutes=expires_in)
     manual = override(tier=forced, expires_at=expiry)
     assert effective_tier(decision, manual, expiry + timedelta(minutes=later)) == decision
+
+
+RANKED = sorted(CustomerTier, key=TIER_RANK.__getitem__)  # prospect, regular, key, vip
+ENTITLED = DEFAULT_ENTITLEMENTS.apply_to(default_policy(OFFICE))
+PLAIN = default_policy(OFFICE).with_tier_terms({})
+ticket_facts = st.builds(
+    TicketFacts,
+    priority=st.sampled_from(Priority),
+    channel=st.sampled_from(Channel),
+    category=st.none() | st.just("billing"),
+    complaint=st.booleans(),
+)
+instants = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 1), timezones=st.just(UTC)
+)
+
+
+def due(facts: TicketFacts, tier: CustomerTier, start: datetime) -> dict[SlaMetric, datetime]:
+    """Each metric's due instant for ``facts`` of a ``tier`` customer, under the default table."""
+    chosen = ENTITLED.select(attrs.evolve(facts, tier=tier))
+    return {
+        m: ENTITLED.calendar(s.target.calendar).add(start, s.target.within)
+        for m, s in chosen.items()
+    }
+
+
+@PROPERTY
+@given(ticket_facts, instants)
+def test_a_higher_tier_is_never_due_later(facts: TicketFacts, start: datetime) -> None:
+    """Monotone in tier order with the default table, for every metric and start."""
+    dues = [due(facts, tier, start) for tier in RANKED]
+    for lower, higher in itertools.pairwise(dues):
+        assert lower.keys() == higher.keys()
+        assert all(higher[m] <= lower[m] for m in lower)
+
+
+@PROPERTY
+@given(ticket_facts, st.sampled_from((CustomerTier.REGULAR, CustomerTier.PROSPECT)))
+def test_regular_and_prospect_get_the_rules_targets(facts: TicketFacts, tier: CustomerTier) -> None:
+    facts = attrs.evolve(facts, tier=tier)
+    assert ENTITLED.select(facts) == PLAIN.select(facts)
+
+
+@PROPERTY
+@given(
+    st.sampled_from(SlaMetric),
+    st.integers(1, 10**6).map(lambda n: timedelta(seconds=n)),
+    st.floats(min_value=0.01, max_value=1),
+    st.none() | st.integers(1, 10**6).map(lambda n: timedelta(seconds=n)),
+)
+def test_an_entitled_target_is_never_longer(
+    metric: SlaMetric, target: timedelta, multiplier: float, explicit: timedelta | None
+) -> None:
+    entitled = Entitlements(
+        sla_multiplier=multiplier, sla_targets={} if explicit is None else {metric: explicit}
+    )
+    shortened = entitled.apply_to_target(metric, target)
+    assert timedelta(seconds=1) <= shortened <= target
+    if explicit is not None:
+        assert shortened == min(explicit, target)

@@ -6,6 +6,7 @@ The names below are the public API; everything else may change between releases.
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
+from .analytics import Goals, MonthlyReport
 from .clock import Clock, SystemClock
 from .desk import DeskSettings, DueJobsReport, SlaImpact, SupportDesk
 from .errors import (
@@ -31,6 +32,7 @@ from .errors import (
     ValidationFailed,
 )
 from .events import EventType, replay
+from .feedback import SurveyResponse
 from .knowledge import KnowledgeBase
 from .lifecycle import LifecycleEvent, TicketLifecycle
 from .models import (
@@ -79,6 +81,7 @@ from .sla import (
     default_policy,
 )
 from .storage import DEFAULT_TENANT, MemoryStore, SqliteStore, Store, UnitOfWork
+from .tiering import CustomerFacts, TierEntitlements, TierOverride, TierPolicy
 
 try:
     __version__ = _version("supportflow")
@@ -109,6 +112,7 @@ __all__ = [
     "Contact",
     "Customer",
     "CustomerEvent",
+    "CustomerFacts",
     "CustomerNotFound",
     "CustomerTier",
     "Deadline",
@@ -118,12 +122,14 @@ __all__ = [
     "DuplicateEntity",
     "EventType",
     "FirstConfident",
+    "Goals",
     "InvalidTransition",
     "KeywordClassifier",
     "KnowledgeBase",
     "LifecycleEvent",
     "MemoryStore",
     "Message",
+    "MonthlyReport",
     "NotFound",
     "NotPermitted",
     "OptionalDependencyMissing",
@@ -144,6 +150,7 @@ __all__ = [
     "SupportDesk",
     "SupportflowError",
     "SurveyAlreadyAnswered",
+    "SurveyResponse",
     "SystemClock",
     "Team",
     "TeamNotFound",
@@ -152,6 +159,9 @@ __all__ = [
     "TicketLifecycle",
     "TicketNotFound",
     "TicketStatus",
+    "TierEntitlements",
+    "TierOverride",
+    "TierPolicy",
     "TrainableClassifier",
     "UnitOfWork",
     "ValidationFailed",

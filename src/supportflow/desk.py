@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timedelta
@@ -26,6 +26,9 @@ from pydantic import BaseModel, Field, field_validator
 
 from . import _validate as check
 from ._build import assemble, evolve
+from .analytics.metrics import GROUP_DIMENSIONS
+from .analytics.report import Goals, MonthlyReport, monthly_report, report_window
+from .analytics.surges import SurgeSettings
 from .clock import Clock, SystemClock
 from .errors import (
     AgentNotFound,
@@ -62,6 +65,7 @@ from .models import (
     ComplaintCategory,
     Customer,
     CustomerEvent,
+    CustomerTier,
     Message,
     Priority,
     SupportflowModel,
@@ -75,18 +79,22 @@ from .routing.assignment import AssignmentStrategy, Decision, RecentAgent, Routi
 from .routing.defaults import LanguageOnlyClassifier, default_strategy
 from .routing.pool import AgentPool
 from .routing.protocols import Classification, Classifier
+from .sla.calendar import BusinessCalendar
 from .sla.clock import AlertKind, Deadline, SlaClock, SlaState
 from .sla.policy import Explanation, SlaMetric, SlaPolicy
 from .storage.protocols import DEFAULT_TENANT, OPEN_STATUSES, Store, UnitOfWork
 from .text import subject_from_body
 from .tiering import (
+    DEFAULT_ENTITLEMENTS,
     CustomerFacts,
     TierChange,
     TierDecision,
+    TierEntitlements,
     TierOverride,
     TierPolicy,
     assess,
     effective_tier,
+    entitlements_for,
 )
 
 __all__ = ["DeskSettings", "DueJobsReport", "SlaImpact", "SupportDesk"]
@@ -185,6 +193,13 @@ class SupportDesk:
             the queue (``queue()``) until an agent has room.
         sla_policy: the SLA (default: none, so no clocks run); with one, every change
             stamps the ticket's due times and ``run_due_jobs`` raises SLA alerts.
+        entitlements: what each customer tier gets (``TierEntitlements``). Given, its SLA
+            terms replace the policy's own (``entitlements.apply_to(sla_policy)``, also
+            for ``set_sla_policy`` and ``what_if``); without it the policy keeps the tier
+            terms it carries (``default_policy``'s are the default table's). Either way
+            the queue orders tickets of equal priority by the table's (default: the
+            documented one's) ``routing_priority``, and routing reads the customer's
+            entitlements from it (``RoutingRequest.entitlements``: account managers).
         settings: reopen window and auto-close delay.
         new_id: makes ids for tickets and messages (default: 128 random bits in hex);
             event ids are always ``"{ticket_id}#{seq}"``.
@@ -202,6 +217,7 @@ class SupportDesk:
         assignment: AssignmentStrategy | None = None,
         auto_assign: bool = False,
         sla_policy: SlaPolicy | None = None,
+        entitlements: TierEntitlements | None = None,
         settings: DeskSettings | None = None,
         new_id: Callable[[], str] | None = None,
         search_index: SearchIndex | None = None,
@@ -221,6 +237,10 @@ class SupportDesk:
             raise ValidationFailed(
                 "sla_policy", f"must be an SlaPolicy, not {type(sla_policy).__name__}"
             )
+        if entitlements is not None and not isinstance(entitlements, TierEntitlements):
+            raise ValidationFailed(
+                "entitlements", f"must be TierEntitlements, not {type(entitlements).__name__}"
+            )
         if settings is not None and not isinstance(settings, DeskSettings):
             raise ValidationFailed(
                 "settings", f"must be DeskSettings, not {type(settings).__name__}"
@@ -239,7 +259,11 @@ class SupportDesk:
         self._auto_assign = auto_assign
         self._pool: AgentPool | None = None
         self._pool_lock = threading.RLock()
-        self._sla_policy: SlaPolicy | None = sla_policy
+        self._given_entitlements = entitlements
+        self._entitlements = DEFAULT_ENTITLEMENTS if entitlements is None else entitlements
+        self._sla_policy: SlaPolicy | None = (
+            None if sla_policy is None else self._entitled(sla_policy)
+        )
         self._clocks: OrderedDict[str, tuple[int, SlaClock]] = OrderedDict()
         self._clocks_lock = threading.Lock()
         self.settings = settings if settings is not None else DeskSettings()
@@ -252,6 +276,11 @@ class SupportDesk:
     def tenant_id(self) -> str:
         """The tenant this desk is scoped to."""
         return self._tenant_id
+
+    @property
+    def entitlements(self) -> TierEntitlements:
+        """The tier entitlements the desk runs (the documented defaults unless given)."""
+        return self._entitlements
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -449,6 +478,45 @@ class SupportDesk:
             uow.tickets.get(ticket_id)
             return uow.events.for_ticket(ticket_id)
 
+    def monthly_report(
+        self,
+        month: str,
+        *,
+        timezone: str = "UTC",
+        goals: Goals | None = None,
+        calendar: BusinessCalendar | None = None,
+        group_by: Sequence[str] = GROUP_DIMENSIONS,
+        surge_settings: SurgeSettings | None = None,
+    ) -> MonthlyReport:
+        """The report of ``month`` (``"2026-03"``) from this desk's event log.
+
+        Streams the events of :func:`~supportflow.analytics.report_window` (the previous
+        month, or the surge baseline's four weeks if longer, to the month's end) through
+        :func:`~supportflow.analytics.monthly_report` in one pass; memory holds the
+        tickets still open, not the events. ``calendar`` adds business time to the
+        durations (e.g. ``desk.sla_policy.calendar("business")``); ``goals`` default to
+        the documents' (CSAT 90%, 90% resolved within 24 h, complaints down 30%). Render
+        it with ``to_json()``, :func:`~supportflow.analytics.to_markdown` or
+        :func:`~supportflow.analytics.to_html`.
+        """
+        goals = Goals() if goals is None else goals
+        surges = SurgeSettings() if surge_settings is None else surge_settings
+        if not isinstance(surges, SurgeSettings):
+            raise ValidationFailed(
+                "surge_settings", f"must be SurgeSettings, not {type(surges).__name__}"
+            )
+        start, end = report_window(month, timezone, surges)
+        with self._unit() as uow:
+            return monthly_report(
+                uow.events.between(start, end),
+                month=month,
+                timezone=timezone,
+                goals=goals,
+                calendar=calendar,
+                group_by=group_by,
+                surge_settings=surges,
+            )
+
     def messages(self, ticket_id: str) -> list[Message]:
         """The ticket's conversation: the customer's messages, replies and internal notes."""
         ticket_id = check.object_id("ticket_id", ticket_id)
@@ -458,8 +526,17 @@ class SupportDesk:
 
     @property
     def sla_policy(self) -> SlaPolicy | None:
-        """The desk's SLA policy (``None``: no clocks run); change it with ``set_sla_policy``."""
+        """The SLA policy in force (``None``: no clocks run), with the tier terms it applies.
+
+        With ``entitlements`` given, the tier terms are the table's. Change it with
+        ``set_sla_policy``.
+        """
         return self._sla_policy
+
+    def _entitled(self, policy: SlaPolicy) -> SlaPolicy:
+        """``policy`` as the desk runs it: with the given table's tier terms, if any."""
+        table = self._given_entitlements
+        return policy if table is None else table.apply_to(policy)
 
     def deadlines(self, ticket_id: str) -> tuple[Deadline, ...]:
         """The ticket's running SLA commitments, soonest first (none without a policy)."""
@@ -499,6 +576,7 @@ class SupportDesk:
         """
         if not isinstance(policy, SlaPolicy):
             raise ValidationFailed("policy", f"must be an SlaPolicy, not {type(policy).__name__}")
+        policy = self._entitled(policy)
         when = self._now() if at is None else check.aware("at", at)
         newly: list[tuple[str, SlaMetric]] = []
         cleared: list[tuple[str, SlaMetric]] = []
@@ -540,6 +618,7 @@ class SupportDesk:
         """
         if not isinstance(policy, SlaPolicy):
             raise ValidationFailed("policy", f"must be an SlaPolicy, not {type(policy).__name__}")
+        policy = self._entitled(policy)
         self._sla_policy = policy
         with self._clocks_lock:
             self._clocks.clear()
@@ -662,7 +741,7 @@ class SupportDesk:
             classified, result = self._classified(draft, given)
             ticket = self._stamped_new(classified, customer.tier)
             uow.tickets.add(ticket)
-            uow.events.append((self._created_event(ticket, result),))
+            uow.events.append((self._created_event(ticket, customer.tier, result),))
             uow.messages.add(
                 self._message(
                     ticket, AuthorKind.CUSTOMER, ticket.customer_id, ticket.body, created_at
@@ -724,9 +803,13 @@ class SupportDesk:
         return (evolve(ticket, update) if update else ticket), result
 
     def _created_event(
-        self, ticket: Ticket, classification: Classification | None = None
+        self, ticket: Ticket, tier: CustomerTier, classification: Classification | None = None
     ) -> TicketEvent:
-        data: dict[str, Any] = {"ticket": ticket.model_dump(mode="json")}
+        """``ticket.created``: the whole ticket, the customer's tier then, the classification."""
+        data: dict[str, Any] = {
+            "ticket": ticket.model_dump(mode="json"),
+            "customer_tier": tier.value,
+        }
         if classification is not None:
             data["classification"] = _classification_data(classification)
         return assemble(
@@ -767,18 +850,38 @@ class SupportDesk:
         return updated
 
     def queue(self) -> list[Ticket]:
-        """Tickets waiting for an agent: new and unassigned, most urgent first, then oldest.
+        """Tickets waiting for an agent: new and unassigned, in the order they are served.
 
-        With ``auto_assign`` each holds a ``ticket.queued`` event saying why no agent
-        could take it; the desk assigns them in this order as agents get room.
+        Most urgent first; among equal priorities, customers of the tier with the higher
+        ``routing_priority`` (VIP, then key, regular, prospect by default; their tier now,
+        not at intake); then oldest, then by id. With ``auto_assign`` each holds a
+        ``ticket.queued`` event saying why no agent could take it; the desk assigns them
+        in this order as agents get room.
         """
         with self._unit() as uow:
             return self._queued(uow)
 
-    @staticmethod
-    def _queued(uow: UnitOfWork) -> list[Ticket]:
+    def _queued(self, uow: UnitOfWork) -> list[Ticket]:
         waiting = uow.tickets.list(status=TicketStatus.NEW)
-        return sorted(waiting, key=lambda t: (_PRIORITY_RANK[t.priority], t.created_at, t.id))
+        table = self._entitlements
+        by_tier = {tier: entitlements_for(tier, table).routing_priority for tier in CustomerTier}
+        by_customer: dict[str, int] = {}
+
+        def routing_priority(customer_id: str) -> int:
+            found = by_customer.get(customer_id)
+            if found is None:
+                found = by_customer[customer_id] = by_tier[uow.customers.get(customer_id).tier]
+            return found
+
+        return sorted(
+            waiting,
+            key=lambda t: (
+                _PRIORITY_RANK[t.priority],
+                -routing_priority(t.customer_id),
+                t.created_at,
+                t.id,
+            ),
+        )
 
     @staticmethod
     def _assign_command(status: TicketStatus) -> LifecycleEvent:
@@ -869,10 +972,12 @@ class SupportDesk:
         A pick the store contradicts (offline, full, unknown) rebuilds the pool and asks
         once more; a second bad pick is the strategy's fault: ``AssignmentFailed``.
         """
+        customer = uow.customers.get(ticket.customer_id)
         request = RoutingRequest(
             ticket=ticket,
             now=now,
-            customer=uow.customers.get(ticket.customer_id),
+            customer=customer,
+            entitlements=entitlements_for(customer.tier, self._entitlements),
             teams=_TeamsOf(uow),
             escalating=escalating,
             recent=lambda: _recent_agents(uow, ticket),
@@ -1177,11 +1282,10 @@ class SupportDesk:
             created_at=now,
             updated_at=now,
         )
-        if self._sla_policy is not None:
-            tier = uow.customers.get(ticket.customer_id).tier
-            follow_up = self._stamped_new(follow_up, tier)
+        tier = uow.customers.get(ticket.customer_id).tier
+        follow_up = self._stamped_new(follow_up, tier)
         uow.tickets.add(follow_up)
-        uow.events.append([self._created_event(follow_up)])
+        uow.events.append([self._created_event(follow_up, tier)])
         uow.messages.add(
             self._message(
                 follow_up, AuthorKind.CUSTOMER, ticket.customer_id, body, now, message_id=message_id
@@ -1372,7 +1476,10 @@ class SupportDesk:
                 now,
                 {},
                 status=ticket.status,
-                data={"response": accepted.model_dump(mode="json")},
+                data={
+                    "response": accepted.model_dump(mode="json"),
+                    "context": _answer_context(uow, ticket, request),
+                },
             )
             raised = follow_up(request, accepted)
             if raised is not None:
@@ -1796,12 +1903,12 @@ class SupportDesk:
         stamps["sla_check_at"] = next_alert_at
         return stamps
 
-    def _stamped_new(self, ticket: Ticket, tier: Any) -> Ticket:
+    def _stamped_new(self, ticket: Ticket, tier: CustomerTier) -> Ticket:
         """A new ticket with its first due times, its clock staged for the cache."""
         if self._sla_policy is None:
             return ticket
         clock = SlaClock(self._sla_policy, tier=tier)
-        clock.apply(self._created_event(ticket))
+        clock.apply(self._created_event(ticket, tier))
         stamped = evolve(ticket, self._stamps(clock))
         self._stage(ticket.id, ticket.version, clock)
         return stamped
@@ -1905,6 +2012,22 @@ def _override_of(events: Iterable[CustomerEvent]) -> TierOverride | None:
         elif event.type == "customer.tier_override_cleared":
             found = None
     return found
+
+
+def _answer_context(uow: UnitOfWork, ticket: Ticket, request: SurveyRequest) -> dict[str, Any]:
+    """Who and what a survey answer is about, so analytics can group it without the ticket.
+
+    The resolving team and agent (from the survey), the ticket's channel and category, and
+    the customer's tier when the answer came.
+    """
+    return {
+        "customer_id": request.customer_id,
+        "team_id": request.team_id,
+        "agent_id": request.agent_id,
+        "channel": ticket.channel.value,
+        "category": ticket.category,
+        "customer_tier": uow.customers.get(ticket.customer_id).tier.value,
+    }
 
 
 def _survey_of(

@@ -1,8 +1,11 @@
 """Names of the events a ticket records, and replaying a ticket from its events.
 
 Every change a desk call makes appends one or more :class:`~supportflow.models.TicketEvent`
-with the ticket's new state. ``ticket.created`` carries the whole ticket; every later event
-carries ``data["changes"]``, the fields it set. :func:`replay` rebuilds the ticket from its
+with the ticket's new state. ``ticket.created`` carries the whole ticket
+(``data["ticket"]``), the customer's tier at intake (``data["customer_tier"]``, a
+``CustomerTier`` value, which analytics groups by) and, when a classifier answered,
+``data["classification"]``; every later event carries ``data["changes"]``, the fields it
+set. :func:`replay` rebuilds the ticket from its
 stream, which is how audits and the load tests check that nothing was lost. ``kb.*``
 events set only ``version`` and ``updated_at``: they record what the knowledge base did
 for the ticket.
@@ -25,6 +28,7 @@ class EventType(StrEnum):
     """The ``type`` of each ticket event (past tense: something that happened)."""
 
     CREATED = "ticket.created"
+    """A request became a ticket: ``data["ticket"]``, ``data["customer_tier"]``."""
     QUEUED = "ticket.queued"
     ASSIGNED = "ticket.assigned"
     REASSIGNED = "ticket.reassigned"

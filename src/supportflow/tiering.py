@@ -5,7 +5,10 @@ Pure domain code: no storage, no desk. A :class:`TierPolicy` grades a customer's
 carrying a reason that names the rule and the figures; a :class:`TierOverride` set by a
 person wins until it expires. :func:`assess_all` recomputes many customers and returns only
 the changes (what the desk records as ``customer.tier_changed``). :func:`entitlements_for`
-is the one interface through which the SLA policy and routing learn what a tier gets.
+is the one interface through which the SLA policy and routing learn what a tier gets: the
+SLA reads :meth:`Entitlements.sla_terms` (put into a policy with
+``SlaPolicy.with_tier_terms(table.sla_terms())``), routing reads ``routing_priority`` and
+``dedicated_account_manager``.
 
 Rules apply in this order, first match wins:
 
@@ -33,7 +36,8 @@ from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints, m
 from . import _validate
 from .errors import ValidationFailed
 from .models import Channel, Customer, CustomerTier, SupportflowModel
-from .sla import SlaMetric, Target
+from .sla import SlaMetric, SlaPolicy, Target
+from .sla.policy import DEFAULT_TIER_TERMS, TierTerms
 
 __all__ = [
     "DEFAULT_ENTITLEMENTS",
@@ -241,12 +245,22 @@ Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
 
 class Entitlements(SupportflowModel):
-    """What customers of one tier get.
+    """What customers of one tier get; read by the SLA policy, routing and the host.
 
-    SLA targets: an explicit ``sla_targets`` entry for a metric, else the target times
-    ``sla_multiplier``; entitlements only ever make a target faster, never slower (see
-    :meth:`apply_to_target`). ``routing_priority``: higher goes first. ``channels``: where the
-    tier may reach support; ``hotline_24x7``: the around-the-clock phone line.
+    SLA: an explicit ``sla_targets`` entry for a metric, else the rule's target times
+    ``sla_multiplier``, counted on the rule's calendar; entitlements only ever make a
+    target faster, never slower (see :meth:`apply_to_target`). ``hotline_24x7``: the
+    around-the-clock phone line, so the tier's phone tickets get their responses (first
+    response, acknowledgement, next response) around the clock. The SLA policy reads all
+    three as :meth:`sla_terms`.
+
+    Routing: ``routing_priority`` orders the desk's queue among tickets of the same
+    priority (higher first); ``dedicated_account_manager`` sends the tier's tickets to the
+    customer's account manager, else to the senior pool (``TierAware``).
+
+    ``channels``: where the host offers this tier support (:meth:`allows`), for its own
+    pages and phone menus. Intake never refuses a ticket for its channel: a customer who
+    writes on a channel their tier is not offered still gets a ticket, on the same terms.
     """
 
     sla_multiplier: float = Field(default=1.0, gt=0, le=1, allow_inf_nan=False)
@@ -265,53 +279,77 @@ class Entitlements(SupportflowModel):
             raise ValueError("hotline_24x7: needs the phone channel")
         return self
 
+    def sla_terms(self) -> TierTerms:
+        """The SLA part, as the SLA policy's :class:`~supportflow.sla.policy.TierTerms`."""
+        return TierTerms(
+            multiplier=self.sla_multiplier,
+            targets=self.sla_targets,
+            around_the_clock=(Channel.PHONE,) if self.hotline_24x7 else (),
+        )
+
+    def allows(self, channel: Channel | str) -> bool:
+        """Whether the host offers this tier support on ``channel`` (intake accepts all)."""
+        return _validate.enum_value("channel", Channel, channel) in self.channels
+
     def apply_to_target(self, metric: SlaMetric, target: timedelta) -> timedelta:
         """``target`` (chosen without regard to tier) as this tier is entitled to it.
 
         The explicit target for ``metric`` if there is one, else ``target`` times the
         multiplier rounded to whole seconds (at least one); never longer than ``target``.
+        The SLA policy shortens its targets the same way (``TierTerms.shorten``).
         """
         metric = _validate.enum_value("metric", SlaMetric, metric)
         if not isinstance(target, timedelta):
             raise ValidationFailed("target", f"must be a timedelta, not {type(target).__name__}")
         if target <= timedelta(0):
             raise ValidationFailed("target", "must be positive")
-        explicit = self.sla_targets.get(metric)
-        if explicit is not None:
-            return min(explicit, target)
-        if self.sla_multiplier == 1:
-            return target
-        seconds = max(1, round(target.total_seconds() * self.sla_multiplier))
-        return min(timedelta(seconds=seconds), target)
+        return self.sla_terms().shorten(metric, target)
+
+
+def _sla_defaults(tier: CustomerTier) -> dict[str, Any]:
+    """The SLA part of ``tier``'s defaults: the terms the default SLA policy carries."""
+    terms = DEFAULT_TIER_TERMS.get(tier)
+    if terms is None:
+        return {}
+    return {"sla_multiplier": terms.multiplier, "sla_targets": dict(terms.targets)}
 
 
 _TIER_DEFAULTS: dict[str, dict[str, Any]] = {
     "vip": {
-        "sla_multiplier": 0.5,
+        **_sla_defaults(CustomerTier.VIP),
         "routing_priority": 30,
         "dedicated_account_manager": True,
         "hotline_24x7": True,
     },
-    "key": {"sla_multiplier": 0.75, "routing_priority": 20, "dedicated_account_manager": True},
+    "key": {
+        **_sla_defaults(CustomerTier.KEY),
+        "routing_priority": 20,
+        "dedicated_account_manager": True,
+    },
     "regular": {"routing_priority": 10},
     "prospect": {"routing_priority": 0},
 }
+_SLA_FIELDS = ("sla_multiplier", "sla_targets")
 
 
 class TierEntitlements(SupportflowModel):
     """Entitlements for every tier; the defaults follow the documents.
 
-    ======== ========== ======== ================ ===========
-    tier     SLA        priority account manager 24x7 hotline
-    ======== ========== ======== ================ ===========
-    vip      x 0.5      30       yes              yes
-    key      x 0.75     20       yes              no
-    regular  as policy  10       no               no
-    prospect as policy  0        no               no
-    ======== ========== ======== ================ ===========
+    ======== ========================= ======== =============== ============
+    tier     SLA targets (fr/ack/nr/res) priority account manager 24x7 hotline
+    ======== ========================= ======== =============== ============
+    vip      15m / 10m / 30m / 12h     30       yes             yes
+    key      30m / 15m / 1h / 18h      20       yes             no
+    regular  as the rules say          10       no              no
+    prospect as the rules say          0        no              no
+    ======== ========================= ======== =============== ============
 
-    Every tier may use every channel by default. A tier given in part keeps that tier's
-    defaults for the fields it leaves out.
+    The SLA targets are the ones the default SLA policy gave VIP and key customers with
+    rules of their own before entitlements existed (``DEFAULT_TIER_TERMS``), so a default
+    desk keeps its targets. Every tier may use every channel by default. A tier given in
+    part keeps that tier's defaults for the fields it leaves out, except that the SLA
+    terms go together: giving ``sla_multiplier`` or ``sla_targets`` replaces both (the one
+    left out starts at ``x1`` / none), so ``[vip] sla_multiplier = 0.4`` means what it says.
     """
 
     vip: Entitlements = Entitlements.model_validate(_TIER_DEFAULTS["vip"])
@@ -328,7 +366,10 @@ class TierEntitlements(SupportflowModel):
         merged = dict(value)
         for tier, given in value.items():
             if tier in _TIER_DEFAULTS and isinstance(given, Mapping):
-                merged[tier] = {**_TIER_DEFAULTS[tier], **given}
+                base = _TIER_DEFAULTS[tier]
+                if any(name in given for name in _SLA_FIELDS):
+                    base = {k: v for k, v in base.items() if k not in _SLA_FIELDS}
+                merged[tier] = {**base, **given}
         return merged
 
     @model_validator(mode="after")
@@ -339,6 +380,21 @@ class TierEntitlements(SupportflowModel):
             if ladder[i].routing_priority < ladder[i - 1].routing_priority:
                 raise ValueError(f"{names[i]}.routing_priority: must not be below {names[i - 1]}'s")
         return self
+
+    def sla_terms(self) -> dict[CustomerTier, TierTerms]:
+        """Every tier's SLA terms, for ``SlaPolicy.with_tier_terms``.
+
+        Tiers whose terms change nothing are left out, so the default table gives exactly
+        the default SLA policy's ``tiers``.
+        """
+        found = {tier: entitlements_for(tier, self).sla_terms() for tier in CustomerTier}
+        return {tier: terms for tier, terms in found.items() if not terms.neutral}
+
+    def apply_to(self, policy: SlaPolicy) -> SlaPolicy:
+        """``policy`` with this table's SLA terms in place of its own (what a desk runs)."""
+        if not isinstance(policy, SlaPolicy):
+            raise ValidationFailed("policy", f"must be an SlaPolicy, not {type(policy).__name__}")
+        return policy.with_tier_terms(self.sla_terms())
 
 
 DEFAULT_ENTITLEMENTS = TierEntitlements()

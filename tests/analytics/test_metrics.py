@@ -7,16 +7,30 @@ The hand-worked day (UTC, Monday 2026-03-02, period 09:00-15:00):
   resolve 13:00.
 - T3 11:00 email complaint, bob: reply 11:30, resolve 12:00, reopen 12:30, resolve 14:00.
 - T4 12:00 web form, never assigned.
+- Survey answers: T1 CSAT 5 / NPS 10 at 12:30 (after it closed), T3's second resolution
+  CSAT 2 / NPS 3 at 14:00, T2 CSAT 4 at 16:00 (after the period).
+
+Stages, from creation to the final resolution (seconds):
+
+====  ==========  ===============  ===========  ========  ========
+      assignment  acknowledgement  first reply  customer  handling
+====  ==========  ===============  ===========  ========  ========
+T1    1800        0                1800         0         3600
+T2    0           0                1800         3600      5400
+T3    0           0                1800         0         7200 (+1800 resolved)
+====  ==========  ===============  ===========  ========  ========
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +38,7 @@ from hypothesis import strategies as st
 
 from supportflow import MemoryStore, SlaPolicy, SupportDesk, Ticket, TicketEvent, ValidationFailed
 from supportflow.analytics import NONE, MetricsReport, compute_metrics
+from supportflow.feedback import Tally
 from supportflow.models import ComplaintCategory, CustomerTier
 from supportflow.routing.protocols import Classification
 from supportflow.sla.calendar import BusinessCalendar
@@ -103,11 +118,14 @@ def day(populate: Any) -> Iterator[tuple[list[TicketEvent], dict[str, str]]]:
     new("T4", "web_form", "c-pro")
     at(12.5)
     desk.reopen(ids["T3"], actor="a-bob", reason="still broken")
+    desk.submit_feedback(f"{ids['T1']}/survey/1", csat=5, nps=10)  # T1 is closed by now
     at(13)
     desk.resolve(ids["T2"], agent_id="a-ann", resolution="fixed")
     at(14)
     desk.resolve(ids["T3"], agent_id="a-bob", resolution="replaced again")
+    desk.submit_feedback(f"{ids['T3']}/survey/2", csat=2, nps=3)
     at(16)
+    desk.submit_feedback(f"{ids['T2']}/survey/1", csat=4)  # after the period
     desk.assign(ids["T4"], "a-bob")
     desk.acknowledge(ids["T4"], agent_id="a-bob")
     desk.reply(ids["T4"], agent_id="a-bob", body="after the period")
@@ -155,6 +173,45 @@ def test_complaints_by_category(day: Any) -> None:
     assert total.complaint_rate["product_quality"] == pytest.approx(0.25)
 
 
+def test_stages_split_the_time_to_resolution(day: Any) -> None:
+    total = report_of(day[0]).total
+    seconds = {name: stage.seconds for name, stage in total.stages.items()}
+    assert seconds == {
+        "assignment": 1800,
+        "acknowledgement": 0,
+        "first_reply": 5400,
+        "customer": 3600,
+        "on_hold": 0,
+        "handling": 16200,
+    }
+    assert total.stages["first_reply"].tickets == 3
+    assert total.stages["customer"].mean == 3600
+    assert total.stages["acknowledgement"].mean is None
+    assert total.bottleneck == "handling"
+    ann = report_of(day[0]).groups["agent"]["a-ann"]
+    assert ann.stages["customer"].seconds == 3600
+
+
+def test_resolution_goal_counts_resolutions_within_it(day: Any) -> None:
+    assert report_of(day[0]).total.resolution_goal_rate == 1.0
+    tight = report_of(day[0], resolution_goal=timedelta(hours=2.5)).total
+    assert tight.resolved_within_goal == 1  # only T1, in 2 h
+    assert tight.resolution_goal_rate == pytest.approx(1 / 3)
+
+
+def test_csat_and_nps_from_answers_in_the_period(day: Any) -> None:
+    report = report_of(day[0])
+    total = report.total
+    assert (total.feedback.csat_n, total.feedback.satisfied) == (2, 1)
+    assert total.csat.value == 50.0
+    assert (total.feedback.promoters, total.feedback.detractors) == (1, 1)
+    assert total.nps.value == 0.0
+    bob = report.groups["agent"]["a-bob"]
+    assert bob.feedback.csat_n == 2  # T1's answer came after it closed: grouped all the same
+    assert report.groups["channel"]["email"].csat.value == 50.0
+    assert report.groups["agent"]["a-ann"].feedback.csat_n == 0
+
+
 def test_backlog_counts_open_tickets_at_each_hour(day: Any) -> None:
     backlog = report_of(day[0]).backlog
     assert backlog == ((h(9), 0), (h(10), 1), (h(11), 2), (h(12), 2), (h(13), 3), (h(14), 2))
@@ -172,7 +229,8 @@ def test_agent_group_is_the_assignee_at_resolution(day: Any) -> None:
 def test_tier_group_from_the_tiers_mapping(day: Any) -> None:
     tiers = {"c-reg": CustomerTier.REGULAR, "c-vip": "vip"}
     by_tier = report_of(day[0], tiers=tiers).groups["tier"]
-    assert {k: g.volume for k, g in by_tier.items()} == {"regular": 2, "vip": 1, NONE: 1}
+    # c-pro is not in the mapping: its tier is the one the desk recorded at intake.
+    assert {k: g.volume for k, g in by_tier.items()} == {"regular": 2, "vip": 1, "prospect": 1}
 
 
 def test_events_after_the_period_are_ignored(day: Any) -> None:
@@ -263,8 +321,9 @@ def synthetic(
 ) -> Iterator[TicketEvent]:
     """A time-ordered stream: a ticket every 30 s is created, replied to, resolved, closed.
 
-    Ticket ``n`` is replied to ``delays[n % len(delays)]`` seconds after creation, resolved
-    after twice that and (with ``close``) closed after three times that.
+    Ticket ``n`` (with ``d = delays[n % len(delays)]`` seconds) is assigned after d/3,
+    acknowledged after d/2, replied to after d, resolved after 2d, answers its survey
+    (CSAT ``1 + n % 5``, NPS ``n % 11``) after 2.5d and (with ``close``) is closed after 3d.
     """
     pending: list[tuple[datetime, str, int, str, dict[str, Any]]] = []
     for n in range(tickets):
@@ -275,16 +334,23 @@ def synthetic(
         delay = timedelta(seconds=delays[n % len(delays)])
         ticket = {"customer_id": "c", "channel": "email", "team_id": teams[n % len(teams)]}
         yield _event(created, tid, 1, "ticket.created", {"ticket": ticket})
-        later = [
-            (delay, "ticket.replied", {"first_response_at": "x"}),
-            (2 * delay, "ticket.resolved", {"status": "resolved", "resolved_at": "x"}),
+        later: list[tuple[timedelta, str, dict[str, Any]]] = [
+            (delay / 3, "ticket.assigned", {"changes": {"status": "assigned"}}),
+            (delay / 2, "ticket.acknowledged", {"changes": {"status": "in_progress"}}),
+            (delay, "ticket.replied", {"changes": {"first_response_at": "x"}}),
+            (2 * delay, "ticket.resolved", {"changes": {"status": "resolved", "resolved_at": "x"}}),
+            (2.5 * delay, "feedback.survey_answered", _answer(n, ticket["team_id"])),
         ]
         if close:
-            later.append((3 * delay, "ticket.closed", {"status": "closed"}))
-        for seq, (after, kind, changes) in enumerate(later, start=2):
-            heapq.heappush(pending, (created + after, tid, seq, kind, {"changes": changes}))
+            later.append((3 * delay, "ticket.closed", {"changes": {"status": "closed"}}))
+        for seq, (after, kind, data) in enumerate(later, start=2):
+            heapq.heappush(pending, (created + after, tid, seq, kind, data))
     while pending:
         yield _event(*heapq.heappop(pending))
+
+
+def _answer(n: int, team: str) -> dict[str, Any]:
+    return {"response": {"csat": 1 + n % 5, "nps": n % 11}, "context": {"team_id": team}}
 
 
 def _event(at: datetime, tid: str, seq: int, kind: str, data: dict[str, Any]) -> TicketEvent:
@@ -329,7 +395,7 @@ def test_synthetic_figures() -> None:
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(
     tickets=st.integers(0, 40),
-    delays=st.lists(st.integers(1, 20_000), min_size=1, max_size=5).map(tuple),
+    delays=st.lists(st.integers(1, 3_000).map(lambda x: 6 * x), min_size=1, max_size=5).map(tuple),
     teams=st.lists(st.sampled_from(["t1", "t2", "t3", "t4"]), min_size=1, max_size=4).map(tuple),
     close=st.booleans(),
     hours=st.integers(1, 30),
@@ -358,6 +424,15 @@ def test_figures_are_bounded_and_groups_sum_to_the_total(
             assert rate is None or 0 <= rate <= 1
         for attainment in g.sla.values():
             assert attainment.rate is None or 0 <= attainment.rate <= 1
+        for score, lowest in ((g.csat, 0), (g.nps, -100)):
+            if score.n:
+                assert score.low is not None
+                assert score.value is not None
+                assert score.high is not None
+                assert lowest <= score.low <= score.value <= score.high <= 100
+            else:
+                assert score.value is None
+        assert g.resolution_goal_rate is None or 0 <= g.resolution_goal_rate <= 1
     for by_value in report.groups.values():
         assert sum(g.volume for g in by_value.values()) == report.total.volume
         assert sum(g.resolved for g in by_value.values()) == report.total.resolved
@@ -365,5 +440,42 @@ def test_figures_are_bounded_and_groups_sum_to_the_total(
             sum(g.first_response.count for g in by_value.values())
             == report.total.first_response.count
         )
+        assert sum((g.feedback for g in by_value.values()), Tally()) == report.total.feedback
+        for name, stage in report.total.stages.items():
+            parts = [g.stages[name] for g in by_value.values()]
+            assert sum(p.tickets for p in parts) == stage.tickets
+            assert sum(p.seconds for p in parts) == pytest.approx(stage.seconds)
+    # Stages split each counted ticket's time to resolution (2d): d/3, d/6, d/2, then d.
+    counted = [
+        2 * delays[n % len(delays)]
+        for n in range(tickets)
+        if 30 * n + 2 * delays[n % len(delays)] < hours * 3600
+    ]
+    stages = report.total.stages
+    assert sum(s.seconds for s in stages.values()) == pytest.approx(sum(counted))
+    assert stages["handling"].seconds == pytest.approx(sum(counted) / 2)
+    assert stages["assignment"].tickets == len(counted)
     assert len(report.backlog) == hours
     assert all(count >= 0 for _, count in report.backlog)
+
+
+def test_backlog_hours_are_whole_hours_across_a_change_of_clocks() -> None:
+    """Berlin skips 02:00-03:00 on 2026-03-29: the backlog still has one point an hour."""
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 3, 29, 0, tzinfo=berlin)
+    end = datetime(2026, 3, 29, 6, tzinfo=berlin)
+    created = TicketEvent.model_construct(
+        id="t#1",
+        ticket_id="t",
+        seq=1,
+        type="ticket.created",
+        at=datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # 01:30 in Berlin
+        actor="x",
+        data={"ticket": {"status": "new"}},
+    )
+    backlog = compute_metrics([created], start=start, end=end).backlog
+    assert len(backlog) == 5  # six wall-clock hours, one of them skipped
+    utc = [hour.astimezone(UTC) for hour, _ in backlog]
+    assert all(b - a == timedelta(hours=1) for a, b in itertools.pairwise(utc))
+    assert [count for _, count in backlog] == [0, 0, 1, 1, 1]  # open from 01:30 (00:30 UTC)
+    assert all(hour.tzinfo is berlin for hour, _ in backlog)

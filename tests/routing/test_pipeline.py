@@ -50,6 +50,7 @@ from supportflow.routing.steps import (
 )
 from supportflow.sla.calendar import WEEKDAYS, BusinessCalendar
 from supportflow.storage.protocols import OPEN_STATUSES
+from supportflow.tiering import TierEntitlements
 
 SATURDAY_10 = datetime(2026, 3, 7, 10, 0, tzinfo=UTC)
 
@@ -327,6 +328,7 @@ def worlds(draw: st.DrawFn) -> World:
     return World(tuple(agents), tuple(held), ticket, customer, teams, recent, now, cursors, weights)
 
 
+VIP_MANAGER_ONLY = TierEntitlements(key={"dedicated_account_manager": False})
 PIPELINES: dict[str, Pipeline] = {
     "standard": standard_pipeline(calendars=CALENDARS),
     "standard round-robin": standard_pipeline(calendars=CALENDARS, round_robin=True),
@@ -341,7 +343,7 @@ PIPELINES: dict[str, Pipeline] = {
     "language, early escalation": Pipeline(
         (LanguageMatch(), WithinCapacity(), Availability()),
         team=TeamRouting(senior_from_level=None, escalation_team_from_level=1),
-        preferences=(Sticky(timedelta(days=1)), TierAware(tiers=("vip",))),
+        preferences=(Sticky(timedelta(days=1)), TierAware(VIP_MANAGER_ONLY)),
         order=LeastLoaded(),
     ),
 }

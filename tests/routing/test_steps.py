@@ -41,6 +41,7 @@ from supportflow.routing.steps import (
     standard_pipeline,
 )
 from supportflow.sla.calendar import WEEKDAYS, BusinessCalendar
+from supportflow.tiering import TierEntitlements
 
 OFFICE = BusinessCalendar.from_dict(
     {"timezone": "UTC", "weekly": dict.fromkeys(WEEKDAYS[:5], ("09:00-18:00",))}
@@ -364,12 +365,33 @@ def test_regular_customers_get_no_preference() -> None:
     assert decision.agent_id == "a-agent"
 
 
-def test_tiers_can_be_chosen_and_bad_tiers_are_refused() -> None:
-    request = _request(BILLING_T1, customer=_customer(CustomerTier.KEY))
-    assert TierAware(tiers=("vip",)).prefer(request, _tier_pool()) == ()
+def test_the_tiers_served_come_from_the_entitlements_table() -> None:
+    """Only tiers whose entitlements grant an account manager get the preference."""
+    key_request = _request(BILLING_T1, customer=_customer(CustomerTier.KEY))
+    vip_only = TierEntitlements(key={"dedicated_account_manager": False})
+    assert TierAware(vip_only).prefer(key_request, _tier_pool()) == ()
+    assert standard_pipeline(entitlements=vip_only).decide(key_request, _tier_pool()).agent_id == (
+        "a-agent"
+    )
+    regular_request = _request(BILLING_T1, customer=_customer(CustomerTier.REGULAR))
+    managed = TierEntitlements(regular={"dedicated_account_manager": True})
+    decision = standard_pipeline(entitlements=managed).decide(regular_request, _tier_pool())
+    assert decision.agent_id == "a-am"
+    assert decision.reason.startswith("regular → account manager")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"entitlements": ("vip",)}, "entitlements"),
+        ({"entitlements": {"vip": {}}}, "entitlements"),
+        ({"senior_only": "yes"}, "senior_only"),
+    ],
+)
+def test_tier_aware_refuses_bad_arguments(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        TierAware(tiers=("gold",))
-    assert caught.value.field == "tiers"
+        TierAware(**kwargs)
+    assert caught.value.field == field
 
 
 # -- Sticky ------------------------------------------------------------------------------

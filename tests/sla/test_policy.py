@@ -26,6 +26,8 @@ from supportflow.models import (
 from supportflow.sla.calendar import WEEKDAYS, BusinessCalendar, CalendarSpec
 from supportflow.sla.clock import SlaClock
 from supportflow.sla.policy import (
+    ALWAYS_OPEN,
+    DEFAULT_TIER_TERMS,
     Conditions,
     EscalationStep,
     MetricSettings,
@@ -33,6 +35,7 @@ from supportflow.sla.policy import (
     SlaPolicy,
     Target,
     TicketFacts,
+    TierTerms,
     default_policy,
 )
 from supportflow.testing.strategies import sla_policies
@@ -502,7 +505,8 @@ def test_unconfigured_metrics_use_the_documented_settings() -> None:
 DEFAULT = default_policy(office())
 BUSINESS, DAYS, ALWAYS = "business", "working_days", "24x7"
 
-# The table in default_policy's docstring, row by row.
+# The tables in default_policy's docstring, row by row: the rules' targets, and what the vip
+# and key tier terms make of the standard rule's ("vip") and the urgent rule's ("urgent vip").
 EXPECTED: dict[str, dict[SlaMetric, Target]] = {
     "urgent": {
         FR: Target(within=30 * M, calendar=ALWAYS),
@@ -528,6 +532,18 @@ EXPECTED: dict[str, dict[SlaMetric, Target]] = {
         NR: Target(within=4 * H, calendar=BUSINESS),
         RES: Target(within=24 * H, calendar=DAYS),
     },
+    "urgent vip": {
+        FR: Target(within=15 * M, calendar=ALWAYS),
+        ACK: Target(within=10 * M, calendar=ALWAYS),
+        NR: Target(within=30 * M, calendar=ALWAYS),
+        RES: Target(within=12 * H, calendar=ALWAYS),
+    },
+    "urgent key": {
+        FR: Target(within=30 * M, calendar=ALWAYS),
+        ACK: Target(within=15 * M, calendar=ALWAYS),
+        NR: Target(within=30 * M, calendar=ALWAYS),
+        RES: Target(within=18 * H, calendar=ALWAYS),
+    },
 }
 
 
@@ -547,7 +563,10 @@ EXPECTED: dict[str, dict[SlaMetric, Target]] = {
         (CustomerTier.VIP, Priority.NORMAL, True, "vip", None),
         (CustomerTier.KEY, Priority.HIGH, True, "key", None),
         (CustomerTier.REGULAR, Priority.URGENT, True, "urgent", None),
-        (CustomerTier.VIP, Priority.URGENT, False, "urgent", None),
+        (CustomerTier.PROSPECT, Priority.URGENT, False, "urgent", None),
+        # Faster than before tier terms: the urgent rule's targets, shortened by the tier's.
+        (CustomerTier.VIP, Priority.URGENT, False, "urgent vip", None),
+        (CustomerTier.KEY, Priority.URGENT, True, "urgent key", None),
     ],
 )
 def test_the_default_policy_follows_its_table(
@@ -690,9 +709,9 @@ def test_the_default_policy_takes_a_built_calendar() -> None:
 
 
 def test_vip_targets_are_never_longer_than_regular_ones() -> None:
-    """Every combination of the other facts: VIP <= key <= regular, on the same calendar."""
+    """Every combination of the other facts but the phone: VIP <= key <= regular, same calendar."""
     for priority, channel, category, complaint, team in product(
-        Priority, Channel, (None, "billing"), (False, True), (None, "team-1")
+        Priority, set(Channel) - {Channel.PHONE}, (None, "billing"), (False, True), (None, "team-1")
     ):
         picked = {
             tier: DEFAULT.select(TicketFacts(tier, priority, channel, category, complaint, team))
@@ -793,3 +812,212 @@ def test_a_boolean_is_not_a_duration(written: bool) -> None:
     with pytest.raises(ValidationFailed) as info:
         Target.model_validate({"within": written})
     assert info.value.field == "within"
+
+
+# -- tier terms ---------------------------------------------------------------------------
+
+OFFICE_POLICY = {
+    "calendars": {"business": office().model_dump(mode="json")},
+    "rules": [
+        {"name": "vip rule", "when": {"tier": "vip"}, "targets": {"first_response": "20m"}},
+        {"name": "standard", "targets": {"first_response": "1h", "resolution": "24h"}},
+    ],
+}
+
+TIERS_TOML = """
+[calendars.business]
+timezone = "Asia/Shanghai"
+weekly = { mon = ["09:00-18:00"] }
+
+[[rules]]
+name = "standard"
+targets = { first_response = "1h", acknowledgement = "30m", resolution = "24h" }
+
+[tiers.vip]
+targets = { first_response = "15m", resolution = "12h" }
+around_the_clock = "phone"
+
+[tiers.key]
+multiplier = 0.75
+"""
+
+
+def test_the_default_policy_speaks_of_tiers_only_through_its_terms() -> None:
+    """One source of truth: no rule names a tier; the terms are the documented ones."""
+    assert all(not rule.when.tier for rule in DEFAULT.rules)
+    assert [rule.name for rule in DEFAULT.rules] == ["urgent", "complaint", "standard"]
+    assert DEFAULT.tiers == DEFAULT_TIER_TERMS
+    assert set(DEFAULT.tiers) == {CustomerTier.VIP, CustomerTier.KEY}
+
+
+def test_tier_terms_load_from_toml() -> None:
+    policy = SlaPolicy.from_toml(TIERS_TOML)
+    assert policy.tiers[CustomerTier.VIP] == TierTerms(
+        targets={FR: 15 * M, RES: 12 * H}, around_the_clock=(Channel.PHONE,)
+    )
+    assert policy.tiers[CustomerTier.KEY].multiplier == 0.75
+    assert SlaPolicy.from_json(policy.model_dump_json()) == policy
+
+
+def test_explicit_targets_and_multipliers_shorten_the_rules_targets() -> None:
+    policy = SlaPolicy.from_toml(TIERS_TOML)
+    vip = chosen(policy, tier=CustomerTier.VIP)
+    assert vip == {
+        FR: ("standard", Target(within=15 * M)),
+        ACK: ("standard", Target(within=30 * M)),  # no explicit target, multiplier 1
+        RES: ("standard", Target(within=12 * H)),
+    }
+    key = chosen(policy, tier=CustomerTier.KEY)
+    assert key == {
+        FR: ("standard", Target(within=45 * M)),
+        ACK: ("standard", Target(within=22 * M + 30 * timedelta(seconds=1))),
+        RES: ("standard", Target(within=18 * H)),
+    }
+    assert chosen(policy, tier=CustomerTier.REGULAR) == {
+        FR: ("standard", Target(within=H)),
+        ACK: ("standard", Target(within=30 * M)),
+        RES: ("standard", Target(within=24 * H)),
+    }
+
+
+def test_terms_never_lengthen_a_target() -> None:
+    terms = TierTerms(targets={FR: 2 * H}, multiplier=0.5)
+    assert terms.shorten(FR, H) == H
+    assert terms.shorten(RES, timedelta(seconds=1)) == timedelta(seconds=1)
+    assert terms.shorten(RES, 3 * timedelta(seconds=1)) == 2 * timedelta(seconds=1)
+
+
+def test_the_hotline_runs_the_responses_of_phone_tickets_around_the_clock() -> None:
+    policy = SlaPolicy.from_toml(TIERS_TOML)
+    phone = chosen(policy, tier=CustomerTier.VIP, channel=Channel.PHONE)
+    assert phone[FR] == ("standard", Target(within=15 * M, calendar=ALWAYS_OPEN))
+    assert phone[ACK] == ("standard", Target(within=30 * M, calendar=ALWAYS_OPEN))
+    assert phone[RES] == ("standard", Target(within=12 * H)), "resolution keeps its calendar"
+    email = chosen(policy, tier=CustomerTier.VIP, channel=Channel.EMAIL)
+    assert email[FR] == ("standard", Target(within=15 * M))
+    key_phone = chosen(policy, tier=CustomerTier.KEY, channel=Channel.PHONE)
+    assert key_phone[FR] == ("standard", Target(within=45 * M))
+
+
+def test_explain_shows_what_the_tier_changed() -> None:
+    policy = SlaPolicy.from_toml(TIERS_TOML)
+    explanation = policy.explain(TicketFacts(tier=CustomerTier.VIP, channel=Channel.PHONE))
+    first = explanation.selections[FR]
+    assert first.rule_target == Target(within=H)
+    assert first.target == Target(within=15 * M, calendar=ALWAYS_OPEN)
+    assert first.tier_note == "vip terms: 1h on business → 15m on 24x7 (phone around the clock)"
+    text = str(explanation)
+    assert (
+        "first_response: 15m on 24x7, rule 'standard' (#1): applies to every ticket\n"
+        "  vip terms: 1h on business → 15m on 24x7 (phone around the clock)"
+    ) in text
+    assert "resolution: 12h on business, rule 'standard' (#1)" in text
+    assert "  vip terms: 24h on business → 12h on business" in text
+    regular = policy.explain(TicketFacts(tier=CustomerTier.REGULAR))
+    assert all(s.tier_note == "" and s.rule_target is None for s in regular.selections.values())
+    assert "terms" not in str(regular)
+
+
+def test_explain_says_when_the_rule_is_already_as_fast() -> None:
+    explanation = DEFAULT.explain(TicketFacts(tier=CustomerTier.VIP, priority=Priority.URGENT))
+    assert explanation.selections[NR].tier_note == "vip terms: 30m on 24x7 already as fast"
+    assert explanation.selections[NR].rule_target is None
+
+
+def test_a_rule_that_names_the_tier_is_not_shortened_again() -> None:
+    """No double counting: a rule with a tier condition already says what the tier gets."""
+    policy = SlaPolicy.from_dict(
+        {**OFFICE_POLICY, "tiers": {"vip": {"multiplier": 0.5, "around_the_clock": ["phone"]}}}
+    )
+    selections = policy.select(TicketFacts(tier=CustomerTier.VIP, channel=Channel.PHONE))
+    assert selections[FR].target == Target(within=20 * M)
+    assert selections[FR].tier_note == "vip terms not applied: rule 'vip rule' names the tier"
+    assert selections[RES].target == Target(within=12 * H)  # from the standard rule, halved
+
+
+def test_with_tier_terms_replaces_the_terms_and_keeps_the_rest() -> None:
+    key_only = {CustomerTier.KEY: TierTerms(multiplier=0.5)}
+    replaced = DEFAULT.with_tier_terms(key_only)
+    assert replaced.tiers == key_only
+    assert (replaced.rules, replaced.calendars, replaced.metrics) == (
+        DEFAULT.rules,
+        DEFAULT.calendars,
+        DEFAULT.metrics,
+    )
+    assert DEFAULT.tiers == DEFAULT_TIER_TERMS, "the original is unchanged"
+    vip = TicketFacts(tier=CustomerTier.VIP)
+    assert replaced.select(vip)[FR].target == Target(within=H, calendar=BUSINESS)
+    assert DEFAULT.select(vip)[FR].target == Target(within=15 * M, calendar=BUSINESS)
+    assert DEFAULT.with_tier_terms({}).tiers == {}
+
+
+@pytest.mark.parametrize(
+    ("tiers", "field"),
+    [
+        ({"vip": {"multiplier": 0}}, "tiers.vip.multiplier"),
+        ({"vip": {"multiplier": 1.5}}, "tiers.vip.multiplier"),
+        ({"vip": {"multiplier": "fast"}}, "tiers.vip.multiplier"),
+        ({"key": {"targets": {"first_response": "0m"}}}, "tiers.key.targets.first_response"),
+        ({"key": {"targets": {"first_response": "soon"}}}, "tiers.key.targets.first_response"),
+        ({"key": {"targets": {"lunch": "1h"}}}, "tiers.key.targets.lunch.[key]"),
+        ({"vip": {"around_the_clock": ["phone", "phone"]}}, "tiers.vip.around_the_clock"),
+        ({"vip": {"around_the_clock": ["pigeon"]}}, "tiers.vip.around_the_clock.0"),
+        ({"gold": {}}, "tiers.gold.[key]"),
+        ({"vip": {"faster": True}}, "tiers.vip.faster"),
+    ],
+)
+def test_bad_tier_terms_name_the_field(tiers: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        SlaPolicy.from_dict(minimal_policy(tiers=tiers))
+    assert info.value.field == field
+    with pytest.raises(ValidationFailed) as info:
+        SlaPolicy.from_dict(minimal_policy()).with_tier_terms(tiers)  # type: ignore[arg-type]
+    assert info.value.field == field
+
+
+def test_with_tier_terms_refuses_what_is_not_a_mapping() -> None:
+    with pytest.raises(ValidationFailed) as info:
+        DEFAULT.with_tier_terms([TierTerms()])  # type: ignore[arg-type]
+    assert info.value.field == "terms"
+
+
+tier_terms_st = st.builds(
+    TierTerms,
+    multiplier=st.sampled_from((1.0, 0.9, 0.75, 0.5, 0.33, 0.01)),
+    targets=st.dictionaries(
+        st.sampled_from(SlaMetric), st.integers(1, 72 * 60).map(lambda n: n * M), max_size=4
+    ),
+    around_the_clock=st.lists(st.sampled_from(Channel), unique=True, max_size=3).map(tuple),
+)
+starts = st.datetimes(
+    min_value=datetime(2025, 1, 1), max_value=datetime(2025, 12, 1), timezones=st.just(UTC)
+)
+
+
+def due_of(policy: SlaPolicy, target: Target, start: datetime) -> datetime:
+    return policy.calendar(target.calendar).add(start, target.within)
+
+
+@PROPERTY
+@given(sla_policies(covering=False), tier_terms_st, facts_st, starts)
+def test_an_entitled_target_is_never_longer_nor_later_than_the_rules(
+    policy: SlaPolicy, terms: TierTerms, facts: TicketFacts, start: datetime
+) -> None:
+    entitled = policy.with_tier_terms({facts.tier: terms})
+    plain, found = policy.select(facts), entitled.select(facts)
+    assert list(found) == list(plain), "terms never add or drop a commitment"
+    for metric, selection in found.items():
+        rule = plain[metric]
+        assert (selection.rule, selection.rule_number) == (rule.rule, rule.rule_number)
+        assert selection.target.within <= rule.target.within
+        assert selection.target.calendar in {rule.target.calendar, ALWAYS_OPEN}
+        assert due_of(entitled, selection.target, start) <= due_of(policy, rule.target, start)
+
+
+@PROPERTY
+@given(sla_policies(covering=False), tier_terms_st, facts_st)
+def test_other_tiers_are_untouched_by_a_tiers_terms(
+    policy: SlaPolicy, terms: TierTerms, facts: TicketFacts
+) -> None:
+    other = next(t for t in CustomerTier if t != facts.tier)
+    assert policy.with_tier_terms({other: terms}).select(facts) == policy.select(facts)

@@ -41,6 +41,22 @@ Definitions (every figure, exactly):
   ``None`` when no ticket was resolved.
 - **Complaints**: tickets created in the period with a ``complaint_category``, by category;
   the rate is complaints over volume.
+- **Resolution goal**: among the resolution times counted, those of at most
+  ``resolution_goal`` (24 h by default; calendar time), for the documents' "resolved within
+  24 hours".
+- **Stages** (bottlenecks): a ticket's open time is split by status into *assignment*
+  (``new``), *acknowledgement* (``assigned``), *first reply* (``in_progress`` before the
+  first response), *customer* (``waiting_on_customer``), *on hold* (``on_hold``) and
+  *handling* (``in_progress`` after the first response), in calendar time. Counted for the
+  tickets whose resolution time is counted, from creation to their final resolution; for a
+  ticket never reopened the stages add up to its resolution time (a reopened one also spent
+  time resolved). A group's **bottleneck** is the stage with the most total time.
+- **CSAT and NPS**: over the survey answers (``feedback.survey_answered``) received in the
+  period, whenever their ticket was created or resolved; CSAT is the share of CSAT answers
+  scoring 4 or 5, NPS percent promoters (9-10) minus percent detractors (0-6), each with a
+  95% interval (:class:`~supportflow.feedback.Score`). An answer is grouped by the values
+  recorded with it (the resolving team and agent, the ticket's channel and category, the
+  customer's tier when it answered), else by its ticket's.
 - **Backlog**: at each whole hour ``h`` (UTC hour boundaries) in the period, the tickets
   created in the stream before ``h`` whose status after every event before ``h`` is open
   (neither resolved nor closed).
@@ -65,6 +81,7 @@ import attrs
 from .. import _validate as check
 from ..errors import ValidationFailed
 from ..events import EventType
+from ..feedback import Score, Tally
 from ..models import CustomerTier, TicketEvent
 from ..sla.calendar import BusinessCalendar
 from .quantiles import Durations, bucket_of
@@ -73,10 +90,12 @@ __all__ = [
     "GROUP_DIMENSIONS",
     "NONE",
     "SLA_METRICS",
+    "STAGES",
     "Attainment",
     "DurationStats",
     "GroupMetrics",
     "MetricsReport",
+    "StageTime",
     "compute_metrics",
 ]
 
@@ -96,8 +115,22 @@ _FAR = datetime.max.replace(tzinfo=UTC)
 _CREATED = EventType.CREATED.value
 _BREACHED = EventType.SLA_BREACHED.value
 _RESOLVED = EventType.RESOLVED.value
+_ANSWERED = EventType.SURVEY_ANSWERED.value
 _AGENT_MESSAGES = frozenset({EventType.REPLIED.value, EventType.INFO_REQUESTED.value})
 _CLOSED_STATUSES = frozenset({"resolved", "closed"})
+
+STAGES = ("assignment", "acknowledgement", "first_reply", "customer", "on_hold", "handling")
+"""The lifecycle stages a ticket's open time is split into (see the module's definitions)."""
+
+_STAGE_OF_STATUS = {
+    "new": 0,
+    "assigned": 1,
+    "in_progress": 2,
+    "waiting_on_customer": 3,
+    "on_hold": 4,
+}
+_FIRST_REPLY = 2
+_HANDLING = 5
 
 
 # -- results ---------------------------------------------------------------------------
@@ -148,6 +181,25 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 @attrs.frozen(slots=True)
+class StageTime:
+    """Time tickets spent in one lifecycle stage, in calendar seconds."""
+
+    tickets: int
+    """Tickets that spent any time in the stage."""
+    seconds: float
+    """Their total time in it."""
+
+    @property
+    def mean(self) -> float | None:
+        """Mean seconds per ticket that was in the stage; ``None`` when none was."""
+        return self.seconds / self.tickets if self.tickets else None
+
+    def as_data(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"tickets": self.tickets, "seconds": self.seconds, "mean": self.mean}
+
+
+@attrs.frozen(slots=True)
 class GroupMetrics:
     """The figures of one group of tickets (or all of them); see the module's definitions."""
 
@@ -166,6 +218,33 @@ class GroupMetrics:
     first_contact_resolved: int
     complaints: Mapping[str, int]
     """Complaint volume by complaint category (only categories seen)."""
+    resolved_within_goal: int
+    """Resolution times counted that were at most the ``resolution_goal``."""
+    stages: Mapping[str, StageTime]
+    """Time in each of :data:`STAGES`, of the tickets whose resolution time is counted."""
+    feedback: Tally
+    """Survey answers received in the period."""
+
+    @property
+    def resolution_goal_rate(self) -> float | None:
+        """Share of counted resolution times within the goal."""
+        return _rate(self.resolved_within_goal, self.resolution.count)
+
+    @property
+    def bottleneck(self) -> str | None:
+        """The stage with the most total time; ``None`` when no time was counted."""
+        name, stage = max(self.stages.items(), key=lambda item: item[1].seconds)
+        return name if stage.seconds > 0 else None
+
+    @property
+    def csat(self) -> Score:
+        """CSAT percent with its 95% interval (:meth:`Tally.csat`)."""
+        return self.feedback.csat()
+
+    @property
+    def nps(self) -> Score:
+        """NPS with its 95% interval (:meth:`Tally.nps`)."""
+        return self.feedback.nps()
 
     @property
     def reopen_rate(self) -> float | None:
@@ -209,6 +288,13 @@ class GroupMetrics:
             "complaint_volume": self.complaint_volume,
             "complaint_rate": dict(self.complaint_rate),
             "complaint_volume_rate": _rate(self.complaint_volume, self.volume),
+            "resolved_within_goal": self.resolved_within_goal,
+            "resolution_goal_rate": self.resolution_goal_rate,
+            "stages": {name: stage.as_data() for name, stage in self.stages.items()},
+            "bottleneck": self.bottleneck,
+            "feedback": attrs.asdict(self.feedback),
+            "csat": attrs.asdict(self.csat),
+            "nps": attrs.asdict(self.nps),
         }
 
 
@@ -227,6 +313,8 @@ class MetricsReport:
     """``groups[dimension][value]``, for each ``group_by`` dimension."""
     backlog: tuple[tuple[datetime, int], ...]
     """``(hour, open tickets)`` at each whole hour in the period."""
+    resolution_goal: timedelta
+    """The resolution time ``resolved_within_goal`` counts against."""
     untracked_events: int
     """Events of tickets whose ``ticket.created`` was not in the stream (ignored)."""
 
@@ -241,6 +329,7 @@ class MetricsReport:
                 for dim, by_value in self.groups.items()
             },
             "backlog": [[hour.isoformat(), count] for hour, count in self.backlog],
+            "resolution_goal_seconds": self.resolution_goal.total_seconds(),
             "untracked_events": self.untracked_events,
         }
 
@@ -261,6 +350,10 @@ class _Ticket:
     agent: str | None
     tier: str | None
     created_in: bool
+    status: str
+    since: datetime
+    """When the current stage began."""
+    stages: list[float] | None = None
     open: bool = True
     agent_messages: int = 0
     reopened: bool = False
@@ -289,6 +382,11 @@ class _Acc:
     escalated: int = 0
     first_contact_resolved: int = 0
     complaints: dict[str, int] = attrs.Factory(dict)
+    resolved_within_goal: int = 0
+    stage_tickets: list[int] = attrs.Factory(lambda: [0] * len(STAGES))
+    stage_seconds: list[float] = attrs.Factory(lambda: [0.0] * len(STAGES))
+    feedback: list[int] = attrs.Factory(lambda: [0] * 5)
+    """csat answers, satisfied, nps answers, promoters, detractors (``Tally``'s order)."""
 
     def result(self, business: bool) -> GroupMetrics:
         return GroupMetrics(
@@ -308,6 +406,14 @@ class _Acc:
             escalated=self.escalated,
             first_contact_resolved=self.first_contact_resolved,
             complaints=MappingProxyType(dict(sorted(self.complaints.items()))),
+            resolved_within_goal=self.resolved_within_goal,
+            stages=MappingProxyType(
+                {
+                    name: StageTime(self.stage_tickets[i], self.stage_seconds[i])
+                    for i, name in enumerate(STAGES)
+                }
+            ),
+            feedback=Tally(*self.feedback),
         )
 
 
@@ -335,12 +441,15 @@ class _Pass:
         group_by: tuple[str, ...],
         calendar: BusinessCalendar | None,
         tiers: Mapping[str, str],
+        resolution_goal: timedelta,
     ) -> None:
         self.start = start
         self.end = end
         self.group_by = group_by
         self.calendar = calendar
         self.tiers = tiers
+        self.resolution_goal = resolution_goal
+        self.goal_seconds = resolution_goal.total_seconds()
         self.tickets: dict[str, _Ticket] = {}
         self.total = _Acc()
         self.groups: dict[str, dict[str, _Acc]] = {dim: {} for dim in group_by}
@@ -351,6 +460,8 @@ class _Pass:
     def run(self, events: Iterable[TicketEvent]) -> None:
         start, end = self.start, self.end
         tickets = self.tickets
+        # Hours step in UTC: a zone's wall clock skips or repeats an hour at DST changes.
+        zone = start.tzinfo
         next_hour = _first_hour(start)
         if next_hour >= end:
             next_hour = _FAR
@@ -365,7 +476,7 @@ class _Pass:
             if at >= end:
                 break
             while at >= next_hour:
-                self.backlog.append((next_hour, self.open_count))
+                self.backlog.append((next_hour.astimezone(zone), self.open_count))
                 next_hour += _HOUR
                 if next_hour >= end:
                     next_hour = _FAR
@@ -375,6 +486,10 @@ class _Pass:
                 self._created(event.ticket_id, at, data)
                 continue
             state = tickets.get(event.ticket_id)
+            if kind == _ANSWERED:
+                if at >= start:
+                    self._answered(state, data)
+                continue
             if state is None:
                 self.untracked += 1
                 continue
@@ -386,7 +501,7 @@ class _Pass:
             if changes:
                 self._changed(event.ticket_id, state, kind, at, changes)
         while next_hour < end:
-            self.backlog.append((next_hour, self.open_count))
+            self.backlog.append((next_hour.astimezone(zone), self.open_count))
             next_hour += _HOUR
         for state in tickets.values():
             self._flush(state)
@@ -408,6 +523,8 @@ class _Pass:
             agent=ticket.get("assignee_id"),
             tier=tier,
             created_in=at >= self.start,
+            status=ticket.get("status") or "new",
+            since=at,
         )
         for key, bit in _DUE_KEYS:
             if ticket.get(key) is not None:
@@ -421,6 +538,11 @@ class _Pass:
     def _changed(
         self, ticket_id: str, state: _Ticket, kind: str, at: datetime, changes: Mapping[str, Any]
     ) -> None:
+        status = changes.get("status")
+        if status is not None or (
+            state.first_response_at is None and "first_response_at" in changes
+        ):
+            _end_stage(state, at)
         if "assignee_id" in changes:
             state.agent = changes["assignee_id"]
         if "team_id" in changes:
@@ -444,14 +566,42 @@ class _Pass:
         for key, bit in _DUE_KEYS:
             if changes.get(key) is not None:
                 state.committed |= bit
-        status = changes.get("status")
         if status is not None:
+            state.status = status
             is_open = status not in _CLOSED_STATUSES
             if is_open != state.open:
                 state.open = is_open
                 self.open_count += 1 if is_open else -1
             if status == "closed":
                 self._drop(ticket_id, state)
+
+    def _answered(self, state: _Ticket | None, data: Mapping[str, Any]) -> None:
+        """Count a survey answer in the groups recorded with it (else the ticket's own)."""
+        response = data.get("response")
+        if not isinstance(response, Mapping):
+            return
+        context = data.get("context")
+        accs = [self.total]
+        for dim in self.group_by:
+            if isinstance(context, Mapping):
+                key = _context_value(context, dim, self.tiers)
+            else:
+                key = None if state is None else _group_value(state, dim)
+            by_value = self.groups[dim]
+            acc = by_value.get(key or NONE)
+            if acc is None:
+                acc = by_value[key or NONE] = _Acc()
+            accs.append(acc)
+        csat, nps = response.get("csat"), response.get("nps")
+        for acc in accs:
+            counts = acc.feedback
+            if isinstance(csat, int):
+                counts[0] += 1
+                counts[1] += csat >= 4
+            if isinstance(nps, int):
+                counts[2] += 1
+                counts[3] += nps >= 9
+                counts[4] += nps <= 6
 
     def _drop(self, ticket_id: str, state: _Ticket) -> None:
         if state.open:
@@ -485,6 +635,8 @@ class _Pass:
                 acc = by_value[key] = _Acc()
             accs.append(acc)
         fcr = state.agent_messages == 1 and not state.reopened
+        within_goal = resolution_values is not None and resolution_values[0] <= self.goal_seconds
+        stages = state.stages
         # Each duration's sketch bucket once, not once per group.
         first_buckets = (0, 0) if first_values is None else _buckets(first_values)
         resolution_buckets = (0, 0) if resolution_values is None else _buckets(resolution_values)
@@ -508,6 +660,12 @@ class _Pass:
                 acc.resolution.append(resolution_values[0], resolution_buckets[0])
                 if calendar is not None:
                     acc.resolution_business.append(resolution_values[1], resolution_buckets[1])
+                acc.resolved_within_goal += within_goal
+                if stages is not None:
+                    for i, seconds in enumerate(stages):
+                        if seconds:
+                            acc.stage_tickets[i] += 1
+                            acc.stage_seconds[i] += seconds
             if state.resolved_in:
                 acc.resolved += 1
                 acc.reopened += state.reopened
@@ -529,8 +687,43 @@ class _Pass:
                 }
             ),
             backlog=tuple(self.backlog),
+            resolution_goal=self.resolution_goal,
             untracked_events=self.untracked,
         )
+
+
+def _end_stage(state: _Ticket, at: datetime) -> None:
+    """Add the time since the stage began to the stage the ticket was in."""
+    index = _STAGE_OF_STATUS.get(state.status)
+    if index is not None:
+        if index == _FIRST_REPLY and state.first_response_at is not None:
+            index = _HANDLING
+        seconds = (at - state.since).total_seconds()
+        if seconds > 0:
+            stages = state.stages
+            if stages is None:
+                stages = state.stages = [0.0] * len(STAGES)
+            stages[index] += seconds
+    state.since = at
+
+
+_CONTEXT_KEYS = {
+    "team": "team_id",
+    "agent": "agent_id",
+    "channel": "channel",
+    "category": "category",
+}
+
+
+def _context_value(context: Mapping[str, Any], dim: str, tiers: Mapping[str, str]) -> str | None:
+    """A survey answer's group value for ``dim`` from the context recorded with it."""
+    if dim == "tier":
+        customer_id = context.get("customer_id")
+        tier = tiers.get(customer_id) if isinstance(customer_id, str) else None
+        value = tier or context.get("customer_tier")
+    else:
+        value = context.get(_CONTEXT_KEYS[dim])
+    return value if isinstance(value, str) else None
 
 
 def _group_value(state: _Ticket, dim: str) -> str | None:
@@ -554,11 +747,10 @@ def _durations(
 
 
 def _first_hour(start: datetime) -> datetime:
-    """The first whole UTC hour at or after ``start``, in ``start``'s zone."""
+    """The first whole UTC hour at or after ``start``, in UTC."""
     utc = start.astimezone(UTC)
     floor = utc.replace(minute=0, second=0, microsecond=0)
-    first = floor if floor == utc else floor + _HOUR
-    return first.astimezone(start.tzinfo)
+    return floor if floor == utc else floor + _HOUR
 
 
 # -- entry point -----------------------------------------------------------------------
@@ -572,6 +764,7 @@ def compute_metrics(
     group_by: Sequence[str] = GROUP_DIMENSIONS,
     calendar: BusinessCalendar | None = None,
     tiers: Mapping[str, CustomerTier | str] | None = None,
+    resolution_goal: timedelta = timedelta(hours=24),
 ) -> MetricsReport:
     """The figures of ``[start, end)`` from ``events`` in time order, in one pass.
 
@@ -590,9 +783,11 @@ def compute_metrics(
             "calendar", f"must be a BusinessCalendar, not {type(calendar).__name__}"
         )
     tier_of = _tiers(tiers)
+    if not isinstance(resolution_goal, timedelta) or resolution_goal <= timedelta(0):
+        raise ValidationFailed("resolution_goal", "must be a positive timedelta")
     if isinstance(events, (str, bytes)) or not isinstance(events, Iterable):
         raise ValidationFailed("events", "must be an iterable of TicketEvent")
-    run = _Pass(start, end, dims, calendar, tier_of)
+    run = _Pass(start, end, dims, calendar, tier_of, resolution_goal)
     run.run(events)
     return run.report()
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import attrs
 
 from ..models import Agent, AgentStatus, Channel, Customer, Team, Ticket
+from ..tiering import Entitlements
 
 if TYPE_CHECKING:
     from .pool import AgentPool
@@ -93,11 +94,15 @@ class RoutingRequest:
     ``teams`` holds the tenant's teams by id, for escalation routing to follow;
     ``escalating`` says this decision hands over an escalation (``escalate(route=True)``),
     the one moment a ticket may move up to its team's escalation team.
+    ``entitlements`` is what the customer's tier is entitled to under the desk's table
+    (``SupportDesk(entitlements=...)``), so the SLA and routing read one table; ``None``
+    outside a desk, where a step falls back to its own table.
     """
 
     ticket: Ticket
     now: datetime
     customer: Customer | None = None
+    entitlements: Entitlements | None = None
     teams: Mapping[str, Team] = attrs.field(factory=dict)
     escalating: bool = False
     recent: Callable[[], Sequence[RecentAgent]] = attrs.field(default=tuple, repr=False)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from ..errors import ValidationFailed
 from ..models import AgentRole, AgentStatus, CustomerTier
 from ..sla.calendar import BusinessCalendar
+from ..tiering import DEFAULT_ENTITLEMENTS, TierEntitlements, entitlements_for
 from .assignment import Candidate, RoutingRequest
 from .compose import TRIAGE_CATEGORY
 from .pipeline import Pipeline, Preferred
@@ -230,34 +231,44 @@ class WithinCapacity:
 
 
 class TierAware:
-    """VIP and key customers go to their account manager, else to the senior pool.
+    """Customers whose tier has a dedicated account manager go to them, else to seniors.
 
-    The account manager takes the ticket whatever its category or team, as long as they
-    are at work and have room; an escalated ticket goes up the ladder instead (seniors,
-    the escalation team), not back to them. With ``senior_only`` a VIP ticket waits for a senior
-    rather than going to the general pool.
+    Which tiers are served is read from the request's entitlements (the desk's table), else
+    from ``entitlements`` (default: the documented table, where VIP and key customers have
+    an account manager): a tier whose ``dedicated_account_manager`` is set prefers the
+    customer's ``account_manager_id``, then the senior pool. The account manager takes the
+    ticket whatever its category or team, as long as they are at work and have room; an
+    escalated ticket goes up the ladder instead (seniors, the escalation team), not back
+    to them. With ``senior_only`` such a ticket waits for a senior rather than going to the
+    general pool. Inside a desk the desk's table wins, so ``SupportDesk(entitlements=table)``
+    is the one place to set it.
     """
 
     def __init__(
-        self,
-        tiers: Sequence[CustomerTier | str] = (CustomerTier.VIP, CustomerTier.KEY),
-        *,
-        senior_only: bool = False,
+        self, entitlements: TierEntitlements | None = None, *, senior_only: bool = False
     ) -> None:
-        try:
-            self._tiers = frozenset(CustomerTier(t) for t in tiers)
-        except ValueError:
+        if entitlements is None:
+            entitlements = DEFAULT_ENTITLEMENTS
+        if not isinstance(entitlements, TierEntitlements):
             raise ValidationFailed(
-                "tiers", f"must be among {', '.join(t.value for t in CustomerTier)}"
-            ) from None
+                "entitlements", f"must be TierEntitlements, not {type(entitlements).__name__}"
+            )
+        if not isinstance(senior_only, bool):
+            raise ValidationFailed("senior_only", "must be true or false")
+        self.entitlements = entitlements
         self._senior_only = senior_only
 
     def prefer(self, request: RoutingRequest, pool: AgentPool) -> Sequence[Preferred]:
         """The account manager, then the senior pool, for the tiers it serves."""
         customer = request.customer
-        if customer is None or customer.tier not in self._tiers:
+        if customer is None:
             return ()
-        label = customer.tier.value.upper() if customer.tier is CustomerTier.VIP else "key"
+        entitled = request.entitlements
+        if entitled is None:
+            entitled = entitlements_for(customer.tier, self.entitlements)
+        if not entitled.dedicated_account_manager:
+            return ()
+        label = "VIP" if customer.tier is CustomerTier.VIP else customer.tier.value
         options = []
         if customer.account_manager_id is not None and request.ticket.escalation_level == 0:
             options.append(
@@ -355,18 +366,20 @@ def standard_pipeline(
     calendars: Mapping[str, BusinessCalendar] | None = None,
     round_robin: bool = False,
     sticky_window: timedelta = timedelta(days=30),
+    entitlements: TierEntitlements | None = None,
 ) -> Pipeline:
     """The process of the documents as one strategy.
 
-    Team scope with escalation routing; VIP and key customers to their account manager
-    or the senior pool; a returning customer to their recent agent; the agent must have
-    the category's skill, speak the language, be on shift and have room on the channel;
-    then the least loaded (or round-robin within the team).
+    Team scope with escalation routing; customers whose tier has a dedicated account
+    manager (VIP and key, by default ``entitlements``) to that manager or the senior pool;
+    a returning customer to their recent agent; the agent must have the category's skill,
+    speak the language, be on shift and have room on the channel; then the least loaded
+    (or round-robin within the team).
     """
     return Pipeline(
         (SkillMatch(), LanguageMatch(), Availability(calendars), WithinCapacity()),
         order=RoundRobin() if round_robin else LeastLoaded(),
-        preferences=(TierAware(), Sticky(sticky_window)),
+        preferences=(TierAware(entitlements), Sticky(sticky_window)),
         team=TeamRouting(),
         name="standard",
     )

@@ -22,6 +22,7 @@ from .clock import (
 from .holiday_package import holidays_from_package
 from .policy import (
     ALWAYS_OPEN,
+    DEFAULT_TIER_TERMS,
     Conditions,
     EscalationStep,
     Explanation,
@@ -32,11 +33,13 @@ from .policy import (
     SlaPolicy,
     Target,
     TicketFacts,
+    TierTerms,
     default_policy,
 )
 
 __all__ = [
     "ALWAYS_OPEN",
+    "DEFAULT_TIER_TERMS",
     "AlertKind",
     "BusinessCalendar",
     "CalendarSpec",
@@ -60,6 +63,7 @@ __all__ = [
     "SlaState",
     "Target",
     "TicketFacts",
+    "TierTerms",
     "WorkingDay",
     "china_calendar",
     "default_policy",

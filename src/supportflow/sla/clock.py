@@ -256,7 +256,8 @@ class SlaClock:
     :meth:`replay`); ask :meth:`state` for the snapshot at any instant and
     :meth:`pending_alerts` for what has fallen due and was not yet recorded (the clock
     learns what was recorded from ``sla.*`` events in the stream). ``tier`` is the
-    customer's tier, which target selection uses; set it again if it changes.
+    customer's tier, which target selection uses (the rules' conditions and the policy's
+    tier terms); set it again if it changes.
     """
 
     __slots__ = ("_cycles", "_fields", "_last_at", "_seq", "_status", "policy", "ticket_id", "tier")

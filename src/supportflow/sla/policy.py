@@ -2,10 +2,12 @@
 
 A :class:`SlaPolicy` names its calendars and lists :class:`Rule` s in precedence order.
 For each metric the first rule whose conditions all hold and that sets a target for that
-metric wins; ``explain`` says which rule that was and why each rule before it was passed
-over. Per-metric :class:`MetricSettings` hold the pause rules, the warning thresholds (as
-fractions of the target) and the escalation ladder after a breach. Everything loads from
-JSON or TOML; durations may be written ``"1h30m"``, ``"45m"``, ISO 8601 or seconds.
+metric wins; then the customer's tier may shorten it (:class:`TierTerms`, the policy's
+``tiers``). ``explain`` says which rule chose each target, why each rule before it was
+passed over, and what the tier changed. Per-metric :class:`MetricSettings` hold the pause
+rules, the warning thresholds (as fractions of the target) and the escalation ladder after
+a breach. Everything loads from JSON or TOML; durations may be written ``"1h30m"``,
+``"45m"``, ISO 8601 or seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import time, timedelta
 from enum import StrEnum
 from functools import cached_property
 from itertools import pairwise
+from types import MappingProxyType
 from typing import Annotated, Any, Self
 
 import attrs
@@ -35,6 +38,7 @@ from .calendar import WEEKDAYS, BusinessCalendar, CalendarSpec, Hours, WorkingDa
 
 __all__ = [
     "ALWAYS_OPEN",
+    "DEFAULT_TIER_TERMS",
     "Conditions",
     "EscalationStep",
     "Explanation",
@@ -45,6 +49,7 @@ __all__ = [
     "SlaPolicy",
     "Target",
     "TicketFacts",
+    "TierTerms",
     "default_policy",
 ]
 
@@ -206,6 +211,118 @@ def _show(value: timedelta) -> str:
     return text or "0s"
 
 
+_ANSWERING = (SlaMetric.FIRST_RESPONSE, SlaMetric.ACKNOWLEDGEMENT, SlaMetric.NEXT_RESPONSE)
+"""The metrics a hotline answers: every one but resolution."""
+
+
+class TierTerms(SupportflowModel):
+    """What one customer tier gets from the SLA beyond the rules: faster targets.
+
+    After the rules choose a target, the customer's tier shortens it: the explicit duration
+    in ``targets`` for that metric if there is one, else the rule's duration times
+    ``multiplier`` (whole seconds, at least one). The result is counted on the rule's
+    calendar and is never longer than the rule's target: terms only ever make a target
+    faster. ``around_the_clock`` lists channels (a 24x7 ``phone`` hotline) on which the
+    tier's first response, acknowledgement and next response run on the ``"24x7"``
+    calendar: the line promises that someone answers at any hour, not that every fix is
+    made at night, so resolution keeps the rule's calendar.
+
+    Terms are not applied to a target chosen by a rule with a ``tier`` condition: such a
+    rule already says what those tiers get, and applying both would count the tier twice.
+
+    This is the SLA's own data type rather than a protocol the entitlements satisfy, so a
+    policy stays whole data (it loads from TOML, compares, explains itself and runs in an
+    ``SlaClock`` without a desk) and ``sla`` needs nothing from ``tiering``, which sits
+    above it: ``supportflow.tiering.Entitlements.sla_terms()`` produces these terms, and a
+    desk given an entitlements table puts the table's in its policy. In a policy's TOML::
+
+        [tiers.vip]
+        targets = { first_response = "15m", resolution = "12h" }
+        around_the_clock = ["phone"]
+
+        [tiers.key]
+        multiplier = 0.75
+    """
+
+    multiplier: float = Field(default=1.0, gt=0, le=1, allow_inf_nan=False)
+    targets: dict[SlaMetric, Duration] = Field(default_factory=dict)
+    around_the_clock: Annotated[tuple[Channel, ...], Many] = ()
+
+    @field_validator("targets")
+    @classmethod
+    def _positive(cls, value: dict[SlaMetric, timedelta]) -> dict[SlaMetric, timedelta]:
+        for metric, within in value.items():
+            if within <= timedelta(0):
+                raise ValueError(f"{metric.value}: must be positive")
+        return value
+
+    @field_validator("around_the_clock")
+    @classmethod
+    def _once(cls, value: tuple[Channel, ...]) -> tuple[Channel, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a channel twice")
+        return value
+
+    @property
+    def neutral(self) -> bool:
+        """Whether these terms change no target (``x1``, no explicit targets, no hotline)."""
+        return self.multiplier == 1 and not self.targets and not self.around_the_clock
+
+    def shorten(self, metric: SlaMetric, within: timedelta) -> timedelta:
+        """``within`` (a rule's duration for ``metric``) as the tier is entitled to it."""
+        explicit = self.targets.get(metric)
+        if explicit is not None:
+            return min(explicit, within)
+        if self.multiplier == 1:
+            return within
+        seconds = max(1, round(within.total_seconds() * self.multiplier))
+        return min(timedelta(seconds=seconds), within)
+
+    def apply(self, metric: SlaMetric, target: Target, channel: Channel) -> Target:
+        """A rule's ``target`` for ``metric`` as the tier gets it on ``channel``."""
+        calendar = target.calendar
+        if channel in self.around_the_clock and metric in _ANSWERING:
+            calendar = ALWAYS_OPEN
+        within = self.shorten(metric, target.within)
+        if within == target.within and calendar == target.calendar:
+            return target
+        return Target(within=within, calendar=calendar)
+
+    def concerns(self, metric: SlaMetric, channel: Channel) -> bool:
+        """Whether the terms say anything about ``metric`` on ``channel``."""
+        return (
+            metric in self.targets
+            or self.multiplier != 1
+            or (channel in self.around_the_clock and metric in _ANSWERING)
+        )
+
+
+DEFAULT_TIER_TERMS: Mapping[CustomerTier, TierTerms] = MappingProxyType(
+    {
+        CustomerTier.VIP: TierTerms(
+            targets={
+                SlaMetric.FIRST_RESPONSE: timedelta(minutes=15),
+                SlaMetric.ACKNOWLEDGEMENT: timedelta(minutes=10),
+                SlaMetric.NEXT_RESPONSE: timedelta(minutes=30),
+                SlaMetric.RESOLUTION: timedelta(hours=12),
+            },
+            around_the_clock=(Channel.PHONE,),
+        ),
+        CustomerTier.KEY: TierTerms(
+            targets={
+                SlaMetric.FIRST_RESPONSE: timedelta(minutes=30),
+                SlaMetric.ACKNOWLEDGEMENT: timedelta(minutes=15),
+                SlaMetric.NEXT_RESPONSE: timedelta(hours=1),
+                SlaMetric.RESOLUTION: timedelta(hours=18),
+            }
+        ),
+    }
+)
+"""The documented tiers' SLA terms: VIP 15m / 10m / 30m / 12h with a 24x7 phone hotline, key
+30m / 15m / 1h / 18h; regular and prospect get the rules' targets. :func:`default_policy`
+carries them, and ``supportflow.tiering.DEFAULT_ENTITLEMENTS`` is built from them."""
+
+
 class EscalationStep(SupportflowModel):
     """One rung of the ladder: escalate ``after`` this much open time past the breach.
 
@@ -297,10 +414,17 @@ class Selection:
     """The conditions that held (empty for a rule without conditions)."""
     passed_over: tuple[tuple[str, str], ...] = ()
     """Earlier rules with a target for this metric: ``(rule name, why it did not apply)``."""
+    rule_target: Target | None = None
+    """The rule's own target when the customer's tier changed it (``target`` is the tier's)."""
+    tier_note: str = ""
+    """What the tier's terms did to the rule's target (``"vip terms: 1h on business → 15m on
+    business"``), or why they did not apply; empty when the tier has no terms for it."""
 
     def __str__(self) -> str:
         why = ", ".join(self.because) if self.because else "applies to every ticket"
         text = f"{self.metric}: {self.target}, rule {self.rule!r} (#{self.rule_number}): {why}"
+        if self.tier_note:
+            text += f"\n  {self.tier_note}"
         for name, reason in self.passed_over:
             text += f"\n  passed over {name!r}: {reason}"
         return text
@@ -322,16 +446,19 @@ class Explanation:
 
 
 class SlaPolicy(SupportflowModel):
-    """The SLA as data: named calendars, rules in precedence order, per-metric settings.
+    """The SLA as data: named calendars, rules in precedence order, tier terms, settings.
 
     ``calendars`` maps names to :class:`~supportflow.sla.CalendarSpec`; ``"24x7"`` is
-    always available and may not be redefined. ``metrics`` may configure some metrics and
-    leave the rest at :data:`DEFAULT_SETTINGS`.
+    always available and may not be redefined. ``tiers`` gives customer tiers
+    :class:`TierTerms` that shorten the targets the rules choose (a tier left out gets the
+    rules' targets). ``metrics`` may configure some metrics and leave the rest at
+    :data:`DEFAULT_SETTINGS`.
     """
 
     name: Label = "sla"
     calendars: dict[Label, CalendarSpec] = Field(default_factory=dict)
     rules: tuple[Rule, ...]
+    tiers: dict[CustomerTier, TierTerms] = Field(default_factory=dict)
     metrics: dict[SlaMetric, MetricSettings] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -371,6 +498,16 @@ class SlaPolicy(SupportflowModel):
         """A policy from a TOML document."""
         return cls.from_dict(from_toml_text(text))
 
+    def with_tier_terms(self, terms: Mapping[CustomerTier, TierTerms]) -> SlaPolicy:
+        """This policy with ``terms`` as its tier terms, in place of the ones it has.
+
+        ``supportflow.tiering.TierEntitlements.sla_terms()`` gives an entitlements table's.
+        """
+        if not isinstance(terms, Mapping):
+            raise ValidationFailed("terms", f"must be a mapping, not {type(terms).__name__}")
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        return SlaPolicy.model_validate({**fields, "tiers": dict(terms)})
+
     # -- queries -----------------------------------------------------------------------
 
     def settings(self, metric: SlaMetric) -> MetricSettings:
@@ -398,7 +535,8 @@ class SlaPolicy(SupportflowModel):
         return found
 
     def explain(self, facts: TicketFacts) -> Explanation:
-        """Which rule chose each target for ``facts``, and why earlier rules did not."""
+        """Which rule chose each target for ``facts``, why earlier rules did not, and what
+        the customer's tier changed."""
         chosen = self.select(facts)
         uncovered = tuple(m for m in SlaMetric if m not in chosen)
         return Explanation(facts=facts, selections=chosen, uncovered=uncovered)
@@ -434,7 +572,29 @@ class SlaPolicy(SupportflowModel):
                         because=tuple(text for _, text in verdicts),
                         passed_over=tuple(passed[metric]),
                     )
+        terms = self.tiers.get(facts.tier)
+        if terms is not None and not terms.neutral:
+            for metric, selection in chosen.items():
+                chosen[metric] = self._entitled(selection, terms, facts)
         return {m: chosen[m] for m in SlaMetric if m in chosen}
+
+    def _entitled(self, selection: Selection, terms: TierTerms, facts: TicketFacts) -> Selection:
+        """``selection`` with the tier's terms applied, and a note saying what they did."""
+        metric, tier = selection.metric, str(facts.tier)
+        if not terms.concerns(metric, facts.channel):
+            return selection
+        if self.rules[selection.rule_number - 1].when.tier:
+            note = f"{tier} terms not applied: rule {selection.rule!r} names the tier"
+            return attrs.evolve(selection, tier_note=note)
+        given = selection.target
+        target = terms.apply(metric, given, facts.channel)
+        if target == given:
+            note = f"{tier} terms: {given} already as fast"
+            return attrs.evolve(selection, tier_note=note)
+        note = f"{tier} terms: {given} → {target}"
+        if target.calendar == ALWAYS_OPEN != given.calendar:
+            note += f" ({facts.channel} around the clock)"
+        return attrs.evolve(selection, target=target, rule_target=given, tier_note=note)
 
 
 def _whole_days(spec: CalendarSpec) -> CalendarSpec:
@@ -467,19 +627,28 @@ def default_policy(calendar: CalendarSpec | BusinessCalendar) -> SlaPolicy:
     rule        first response acknowledgement next response  resolution
     ========== ============== =============== ============== =====================
     urgent      30m, 24x7      15m, 24x7       30m, 24x7      24h, 24x7
-    vip         15m            10m             30m            12h of working days
-    key         30m            15m             1h             18h of working days
     complaint   --             --              --             48h of working days
     standard    1h             30m             4h             24h of working days
     ========== ============== =============== ============== =====================
 
-    Rules apply in that order, first match per metric: an urgent VIP ticket runs around
-    the clock; a VIP complaint keeps the VIP resolution. Plain durations are business
-    hours on ``calendar`` ("business"); "of working days" counts whole working days of
-    the same calendar ("working_days"), so "within 24 hours" received on a Friday falls
-    due on Monday at the same time. Resolution pauses while waiting on the customer;
-    warnings at 75% and 90%; escalation level 1 at the breach and level 2 after a further
-    hour (four for resolution).
+    Rules apply in that order, first match per metric. The customer's tier then shortens
+    the target (:data:`DEFAULT_TIER_TERMS`, counted on the rule's calendar):
+
+    ========== ============== =============== ============== =====================
+    tier        first response acknowledgement next response  resolution
+    ========== ============== =============== ============== =====================
+    vip         15m            10m             30m            12h
+    key         30m            15m             1h             18h
+    ========== ============== =============== ============== =====================
+
+    So a VIP ticket gets 15 business minutes for its first response, a VIP complaint 12
+    hours of working days for its resolution, and an urgent VIP ticket 15 minutes around
+    the clock; a VIP's phone tickets run their responses around the clock (the 24x7
+    hotline). Plain durations are business hours on ``calendar`` ("business"); "of
+    working days" counts whole working days of the same calendar ("working_days"), so
+    "within 24 hours" received on a Friday falls due on Monday at the same time.
+    Resolution pauses while waiting on the customer; warnings at 75% and 90%; escalation
+    level 1 at the breach and level 2 after a further hour (four for resolution).
     """
     spec = calendar.spec if isinstance(calendar, BusinessCalendar) else calendar
     if not isinstance(spec, CalendarSpec):
@@ -512,22 +681,13 @@ def default_policy(calendar: CalendarSpec | BusinessCalendar) -> SlaPolicy:
                 when=Conditions(priority=(Priority.URGENT,)),
                 targets={fr: around(30), ack: around(15), nr: around(30), res: around(24 * 60)},
             ),
-            Rule(
-                name="vip",
-                when=Conditions(tier=(CustomerTier.VIP,)),
-                targets={fr: business(15), ack: business(10), nr: business(30), res: days(12)},
-            ),
-            Rule(
-                name="key",
-                when=Conditions(tier=(CustomerTier.KEY,)),
-                targets={fr: business(30), ack: business(15), nr: business(60), res: days(18)},
-            ),
             Rule(name="complaint", when=Conditions(complaint=True), targets={res: days(48)}),
             Rule(
                 name="standard",
                 targets={fr: business(60), ack: business(30), nr: business(240), res: days(24)},
             ),
         ),
+        tiers=dict(DEFAULT_TIER_TERMS),
         metrics={
             fr: MetricSettings(escalation=ladder),
             ack: MetricSettings(escalation=ladder),

@@ -771,6 +771,8 @@ def _ticket_histories(
                     },
                 )
             )
+    # Drawn last, so adding it left every earlier draw (and shrinking) as it was.
+    events[0].data["customer_tier"] = draw(st.sampled_from(CustomerTier)).value
     return events
 
 
