@@ -372,7 +372,7 @@ def pandas_report(path: Path, tiers: dict[str, CustomerTier]) -> tuple[float, di
     messages = counts.get("ticket.replied", 0) + counts.get("ticket.info_requested", 0)
     tickets["fcr"] = (messages == 1) & ~tickets["reopened"]
     # SLA: committed when a due time was stamped, breached when an sla.breached came.
-    stamped = {m: [f"{m}_due_at" in c and c[f"{m}_due_at"] for c in changes] for m in SLA}
+    stamped = {m: [bool(c.get(f"{m}_due_at")) for c in changes] for m in SLA}
     created_due = {
         m: [bool(data[i]["ticket"].get(f"{m}_due_at")) for i in created.index] for m in SLA
     }

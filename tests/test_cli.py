@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from supportflow import Channel, SupportDesk
-from supportflow.cli import DEMO_DELIVERIES, main
+from supportflow.cli import DEMO_DELIVERIES, DEMO_START, main
 from supportflow.storage import SqliteStore
 
 
@@ -135,3 +136,39 @@ def test_demo_runs_the_default_sla_policy(demo: str) -> None:
         count = re.search(rf"{label} (\d+)", summary)
         assert count is not None
         assert int(count[1]) > 0
+
+
+def test_report_renders_the_demo_days_month(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "x.db"
+    assert main(["demo", "--db", str(path)]) == 0
+    capsys.readouterr()
+    month = f"{DEMO_START:%Y-%m}"
+    assert main(["report", str(path), "--month", month]) == 0
+    markdown = capsys.readouterr().out
+    assert markdown.startswith(f"# Support report: {month} (UTC)")
+    volume = len(DEMO_DELIVERIES) + 1
+    assert f"| Tickets created | {volume} |" in markdown
+    page = tmp_path / "report.html"
+    assert (
+        main(["report", str(path), "--month", month, "--format", "html", "--out", str(page)]) == 0
+    )
+    assert str(page) in capsys.readouterr().out
+    assert page.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert main(["report", str(path), "--month", month, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["total"]["volume"] == volume
+
+
+def test_report_refuses_a_missing_file_and_a_bad_month(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none.db"
+    assert main(["report", str(missing), "--month", "2026-03"]) == 2
+    assert "no such database file" in capsys.readouterr().err
+    assert not missing.exists()
+    path = tmp_path / "x.db"
+    assert main(["demo", "--db", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(path), "--month", "March"]) == 1
+    assert "month: must be 'YYYY-MM'" in capsys.readouterr().err

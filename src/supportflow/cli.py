@@ -24,6 +24,7 @@ from pathlib import Path
 import attrs
 
 from . import __version__
+from .analytics import MonthlyReport, to_html, to_markdown
 from .desk import DueJobsReport, SupportDesk
 from .errors import InvalidTransition, SupportflowError
 from .events import EventType
@@ -41,7 +42,7 @@ from .models import (
     TicketStatus,
 )
 from .sla import CalendarSpec, ClockStatus, SlaMetric, default_policy
-from .storage import SqliteStore
+from .storage import DEFAULT_TENANT, SqliteStore
 from .testing import FixedClock
 
 __all__ = ["COMMANDS", "Command", "main"]
@@ -629,12 +630,63 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_report(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("db", metavar="DB", type=Path, help="the desk's SQLite database file")
+    parser.add_argument("--month", required=True, help="the month to report, as YYYY-MM")
+    parser.add_argument(
+        "--timezone",
+        default="UTC",
+        help="the zone months run in (default: UTC), e.g. Asia/Shanghai",
+    )
+    parser.add_argument("--tenant", default=DEFAULT_TENANT, help="the tenant to report on")
+    parser.add_argument(
+        "--format",
+        choices=("markdown", "html", "json"),
+        default="markdown",
+        help="what to write (default: markdown)",
+    )
+    parser.add_argument(
+        "--out", metavar="PATH", type=Path, help="write to PATH instead of standard output"
+    )
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    path: Path = args.db
+    if not path.is_file():
+        print(f"supportflow report: {path}: no such database file", file=sys.stderr)
+        return 2
+    store = SqliteStore(path)
+    try:
+        desk = SupportDesk(store, tenant_id=args.tenant)
+        report = desk.monthly_report(args.month, timezone=args.timezone)
+    finally:
+        store.close()
+    render: dict[str, Callable[[MonthlyReport], str]] = {
+        "markdown": to_markdown,
+        "html": to_html,
+        "json": MonthlyReport.to_json,
+    }
+    text = render[args.format](report)
+    if args.out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"supportflow report: {args.format} report of {args.month} written to {args.out}")
+    return 0
+
+
 COMMANDS: tuple[Command, ...] = (
     Command(
         "demo",
         "run a scripted day at a small desk and print each ticket's path",
         _configure_demo,
         _run_demo,
+    ),
+    Command(
+        "report",
+        "render a month's support report from a desk's SQLite database",
+        _configure_report,
+        _run_report,
     ),
 )
 """The subcommands, in the order ``--help`` lists them."""

@@ -581,17 +581,11 @@ class _Pass:
         if not isinstance(response, Mapping):
             return
         context = data.get("context")
-        accs = [self.total]
-        for dim in self.group_by:
-            if isinstance(context, Mapping):
-                key = _context_value(context, dim, self.tiers)
-            else:
-                key = None if state is None else _group_value(state, dim)
-            by_value = self.groups[dim]
-            acc = by_value.get(key or NONE)
-            if acc is None:
-                acc = by_value[key or NONE] = _Acc()
-            accs.append(acc)
+        if isinstance(context, Mapping):
+            keys = [_context_value(context, dim, self.tiers) for dim in self.group_by]
+        else:
+            keys = [None if state is None else _group_value(state, dim) for dim in self.group_by]
+        accs = self._accs(keys)
         csat, nps = response.get("csat"), response.get("nps")
         for acc in accs:
             counts = acc.feedback
@@ -602,6 +596,17 @@ class _Pass:
                 counts[2] += 1
                 counts[3] += nps >= 9
                 counts[4] += nps <= 6
+
+    def _accs(self, keys: list[str | None]) -> list[_Acc]:
+        """The total's accumulator and, per ``group_by`` dimension, the group of its key."""
+        accs = [self.total]
+        for dim, key in zip(self.group_by, keys, strict=True):
+            by_value = self.groups[dim]
+            acc = by_value.get(key or NONE)
+            if acc is None:
+                acc = by_value[key or NONE] = _Acc()
+            accs.append(acc)
+        return accs
 
     def _drop(self, ticket_id: str, state: _Ticket) -> None:
         if state.open:
@@ -626,14 +631,7 @@ class _Pass:
         resolution_values: tuple[float, float] | None = None
         if counted_resolution and resolved is not None:
             resolution_values = _durations(created, resolved, calendar)
-        accs = [self.total]
-        for dim in self.group_by:
-            key = _group_value(state, dim) or NONE
-            by_value = self.groups[dim]
-            acc = by_value.get(key)
-            if acc is None:
-                acc = by_value[key] = _Acc()
-            accs.append(acc)
+        accs = self._accs([_group_value(state, dim) for dim in self.group_by])
         fcr = state.agent_messages == 1 and not state.reopened
         within_goal = resolution_values is not None and resolution_values[0] <= self.goal_seconds
         stages = state.stages
