@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 
 from supportflow import MemoryStore, SlaPolicy, SupportDesk, Ticket, TicketEvent, ValidationFailed
 from supportflow.analytics import NONE, MetricsReport, compute_metrics
+from supportflow.analytics.quantiles import Durations
 from supportflow.feedback import Tally
 from supportflow.models import ComplaintCategory, CustomerTier
 from supportflow.routing.protocols import Classification
@@ -479,3 +480,23 @@ def test_backlog_hours_are_whole_hours_across_a_change_of_clocks() -> None:
     assert all(b - a == timedelta(hours=1) for a, b in itertools.pairwise(utc))
     assert [count for _, count in backlog] == [0, 0, 1, 1, 1]  # open from 01:30 (00:30 UTC)
     assert all(hour.tzinfo is berlin for hour, _ in backlog)
+
+
+def test_large_groups_quantiles_come_from_their_cells_sketches() -> None:
+    """Past 2,048 values a group's quantiles merge its cells' sketches: as if appended."""
+    tickets = 6000
+    report = compute_metrics(
+        synthetic(tickets, teams=("t1", "t2"), delays=(600, 3600, 120, 4000, 50)),
+        start=START,
+        end=START + timedelta(days=30),
+    )
+    expected = Durations()
+    for n in range(tickets):
+        expected.append(2 * (600, 3600, 120, 4000, 50)[n % 5])
+    total = report.total.resolution
+    assert total.count == tickets
+    assert not expected.exact
+    assert (total.median, total.p90) == (expected.quantile(0.5), expected.quantile(0.9))
+    assert (total.min, total.max) == (100, 8000)
+    for team in ("t1", "t2"):
+        assert report.groups["team"][team].resolution.count == tickets // 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -92,3 +93,34 @@ def test_zero_durations_count() -> None:
     assert not durations.exact
     assert durations.quantile(0.5) == 0.0
     assert durations.quantile(1.0) == pytest.approx(100.0, rel=RELATIVE_ACCURACY)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.floats(0, 1e7, allow_nan=False), max_size=5000),
+    cuts=st.lists(st.integers(0, 5000), max_size=6),
+    sketched=st.lists(st.booleans(), min_size=7, max_size=7),
+)
+def test_merging_parts_is_appending_every_value(
+    values: list[float], cuts: list[int], sketched: list[bool]
+) -> None:
+    """Parts, exact or sketched from the start, merge into what one Durations would hold."""
+    bounds = [0, *sorted(min(c, len(values)) for c in cuts), len(values)]
+    parts = []
+    for n, (low, high) in enumerate(itertools.pairwise(bounds)):
+        part = Durations(exact=not sketched[n])
+        for value in values[low:high]:
+            part.append(value)
+        parts.append(part)
+    whole = Durations()
+    for value in values:
+        whole.append(value)
+    merged = Durations.merged(parts)
+    assert len(merged) == len(whole)
+    assert (merged.min, merged.max) == (whole.min, whole.max)
+    if whole.exact and not all(part.exact for part in parts):
+        assert not merged.exact  # a sketch cannot give its values back
+        return
+    assert merged.exact == whole.exact
+    for q in (0.0, 0.5, 0.9, 1.0):
+        assert merged.quantile(q) == whole.quantile(q)

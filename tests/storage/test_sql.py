@@ -408,7 +408,7 @@ def test_version_3_database_gains_customer_events_and_keeps_its_rows(
     assert not {"customer_events", "customer_events_at"} & tables
 
     store = SqliteStore(path)
-    assert [row[0] for row in migration_rows(path)] == [1, 2, 3, 4]
+    assert [row[0] for row in migration_rows(path)] == [*range(1, LATEST_VERSION + 1)]
     with raw(path) as db:
         for table, rows in rows_before.items():
             assert db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == rows, table
@@ -433,12 +433,52 @@ def test_version_3_database_gains_customer_events_and_keeps_its_rows(
     store.close()
 
     reopened = SqliteStore(path)
-    assert [row[0] for row in migration_rows(path)] == [1, 2, 3, 4]
+    assert [row[0] for row in migration_rows(path)] == [*range(1, LATEST_VERSION + 1)]
     with reopened.unit_of_work("acme") as uow:
         assert uow.customers.get("c-1").tier is CustomerTier.VIP
         assert uow.customer_events.for_customer("c-1") == [upgraded]
         assert list(uow.customer_events.between(T0, T0 + timedelta(days=1))) == [upgraded]
     reopened.close()
+
+
+def test_version_4_database_upgrades_to_the_read_order_event_index(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 5 rebuilds ticket_events_at in between()'s order; every event stays."""
+    events = [
+        make_event("t-2", 1),
+        make_event("t-1", 1),  # the same instant as t-2's: ordered by ticket id
+        make_event("t-1", 2, at=T0 + timedelta(minutes=5)),
+        make_event("t-1", 3, at=T0 + timedelta(minutes=5)),
+    ]
+    with monkeypatch.context() as patch:
+        patch.setattr(sql_module, "migrate", partial(migrate, migrations=MIGRATIONS[:4]))
+        old = SqliteStore(path)
+        seed(old, *events)
+        old.close()
+    query = (
+        "SELECT data FROM ticket_events WHERE tenant_id = ? AND at >= ? AND at < ?"
+        " ORDER BY at, ticket_id, seq"
+    )
+    plan_args = ("default", "2000-01-01", "2100-01-01")
+    with raw(path) as db:
+        plan = " ".join(str(row) for row in db.execute("EXPLAIN QUERY PLAN " + query, plan_args))
+        assert "TEMP B-TREE" in plan
+    store = SqliteStore(path)
+    assert [row[0] for row in migration_rows(path)] == [1, 2, 3, 4, 5]
+    with raw(path) as db:
+        plan = " ".join(str(row) for row in db.execute("EXPLAIN QUERY PLAN " + query, plan_args))
+        assert "TEMP B-TREE" not in plan
+        assert "ticket_events_at" in plan
+    with store.unit_of_work() as uow:
+        read = list(uow.events.between(T0, T0 + timedelta(hours=1)))
+        assert [(e.ticket_id, e.seq) for e in read] == [
+            ("t-1", 1),
+            ("t-2", 1),
+            ("t-1", 2),
+            ("t-1", 3),
+        ]
+    store.close()
 
 
 # Two connections racing for one ticket
@@ -924,6 +964,27 @@ def test_unreadable_row_raises_storage_error(store: SqliteStore, path: Path) -> 
         db.execute("UPDATE tickets SET data = '{\"id\": 42}'")
     with store.unit_of_work() as uow, pytest.raises(StorageError):
         uow.tickets.get("t-1")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '{"id": 42}',  # the wrong shape
+        '{"id": "t-1#9", "ticket_id": "t-1", "seq": 2}',  # an id that is not its place
+        "not json",
+    ],
+)
+def test_an_unreadable_event_in_a_streamed_read_raises_storage_error(
+    store: SqliteStore, path: Path, data: str
+) -> None:
+    seed(store, make_event("t-1", 1), make_event("t-1", 2))
+    with raw(path) as db:
+        db.execute("UPDATE ticket_events SET data = ? WHERE seq = 2", (data,))
+    with store.unit_of_work() as uow:
+        events = uow.events.between(T0, T0 + timedelta(hours=1))
+        assert next(events) == make_event("t-1", 1)
+        with pytest.raises(StorageError, match="a stored event is unreadable"):
+            next(events)
 
 
 def test_database_locked_by_another_program_raises_concurrency_conflict(path: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Iterable
 
 __all__ = ["EXACT_LIMIT", "RELATIVE_ACCURACY", "Durations", "bucket_of"]
 
@@ -45,8 +46,9 @@ class Durations:
 
     __slots__ = ("_buckets", "_count", "_max", "_min", "_values", "_zeros")
 
-    def __init__(self) -> None:
-        self._values: array[float] | None = array("d")
+    def __init__(self, *, exact: bool = True) -> None:
+        """Empty; with ``exact=False`` the sketch holds values from the first one."""
+        self._values: array[float] | None = array("d") if exact else None
         self._buckets: dict[int, int] = {}
         self._zeros = 0
         self._count = 0
@@ -78,9 +80,7 @@ class Durations:
         if values is not None:
             values.append(value)
             if len(values) > EXACT_LIMIT:
-                self._values = None
-                for kept in values:
-                    self._bucket(kept, bucket_of(kept))
+                self._to_sketch()
             return
         self._bucket(value, bucket_of(value) if bucket is None else bucket)
 
@@ -90,6 +90,37 @@ class Durations:
             return
         buckets = self._buckets
         buckets[bucket] = buckets.get(bucket, 0) + 1
+
+    @classmethod
+    def merged(cls, parts: Iterable[Durations]) -> Durations:
+        """All of ``parts``' durations in one: exact while they are few, as ``append`` keeps.
+
+        The result is what appending every part's values one by one would give: the
+        sketch's buckets add up, and exact values are re-bucketed once they exceed the
+        limit.
+        """
+        whole = cls()
+        for part in parts:
+            if part._values is not None:
+                for value in part._values:
+                    whole.append(value)
+                continue
+            if whole._values is not None:
+                whole._to_sketch()
+            whole._count += part._count
+            whole._zeros += part._zeros
+            whole._min = min(whole._min, part._min)
+            whole._max = max(whole._max, part._max)
+            buckets = whole._buckets
+            for bucket, count in part._buckets.items():
+                buckets[bucket] = buckets.get(bucket, 0) + count
+        return whole
+
+    def _to_sketch(self) -> None:
+        values = self._values
+        self._values = None
+        for kept in values or ():
+            self._bucket(kept, bucket_of(kept))
 
     @property
     def min(self) -> float | None:

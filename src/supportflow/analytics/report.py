@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -33,7 +33,7 @@ from ..errors import ValidationFailed
 from ..events import EventType
 from ..models import CustomerTier, TicketEvent
 from ..sla.calendar import BusinessCalendar
-from .metrics import GROUP_DIMENSIONS, MetricsReport, compute_metrics
+from .metrics import GROUP_DIMENSIONS, NONE, MetricsReport, metrics_pass
 from .surges import HourlyCounts, Surge, SurgeSettings, find_surges
 
 __all__ = [
@@ -180,21 +180,14 @@ class _Taps:
         self.complaints: dict[str, int] = {}
         self.hourly = HourlyCounts()
 
-    def watch(self, events: Iterable[TicketEvent]) -> Iterator[TicketEvent]:
-        """Pass ``events`` on, counting the tickets created on the way."""
-        previous, start = self.previous, self.start
-        complaints, hourly = self.complaints, self.hourly
-        for event in events:
-            if event.type == _CREATED:
-                ticket = event.data.get("ticket") or {}
-                at = event.at
-                hourly.add(ticket.get("category") or "(none)", at)
-                complaint = ticket.get("complaint_category")
-                if complaint is not None:
-                    hourly.add(f"complaint:{complaint}", at)
-                    if previous <= at < start:
-                        complaints[complaint] = complaints.get(complaint, 0) + 1
-            yield event
+    def created(self, at: datetime, ticket: Mapping[str, Any]) -> None:
+        """Count a ticket created at ``at`` per hour, and as a complaint of last month."""
+        self.hourly.add(ticket.get("category") or NONE, at)
+        complaint = ticket.get("complaint_category")
+        if complaint is not None:
+            self.hourly.add(f"complaint:{complaint}", at)
+            if self.previous <= at < self.start:
+                self.complaints[complaint] = self.complaints.get(complaint, 0) + 1
 
 
 def monthly_report(
@@ -225,14 +218,15 @@ def monthly_report(
     taps = _Taps(previous, start)
     if isinstance(events, (str, bytes)) or not isinstance(events, Iterable):
         raise ValidationFailed("events", "must be an iterable of TicketEvent")
-    metrics = compute_metrics(
-        taps.watch(events),
+    metrics = metrics_pass(
+        events,
         start=start,
         end=end,
         group_by=group_by,
         calendar=calendar,
         tiers=tiers,
         resolution_goal=goals.resolution_within,
+        on_created=taps.created,
     )
     surges = find_surges(taps.hourly, start=start, end=end, settings=surge_settings)
     previous_complaints = MappingProxyType(dict(sorted(taps.complaints.items())))

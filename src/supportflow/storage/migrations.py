@@ -47,14 +47,14 @@ many pages each insert or update touches:
   parent). The event log is keyed ``(tenant_id, ticket_id, seq)``, which is both its
   uniqueness rule and the order of ``for_ticket``.
 - **Indexes are few, and end where their filter ends.** ``tickets_customer (tenant_id,
-  customer_id)`` and ``ticket_events_at (tenant_id, at)`` leave the order among equal keys
-  to the row id, so a new entry is appended at the end of its key's run instead of
-  landing at a random place by ticket id; the few rows a listing selects are sorted after
-  (``ORDER BY created_at, id`` and ``at, ticket_id, seq``). ``tickets_status (tenant_id,
-  status, assignee_id)`` alone serves the status filter, the assignee filter (queried as
-  ``status IN (every status) AND assignee_id = ?``) and the open-ticket counts per
-  assignee, and one assignee's open tickets (``status IN (every open status) AND
-  assignee_id = ?``). The unfiltered ticket listing needs no index of its own: it reads
+  customer_id)`` leaves the order among equal keys to the row id, so a new entry is
+  appended at the end of its key's run instead of landing at a random place by ticket id;
+  the few rows a listing selects are sorted after (``ORDER BY created_at, id``). The event
+  log's time index, which reads many rows, is the exception (migration 5, below).
+  ``tickets_status (tenant_id, status, assignee_id)`` alone serves the status filter, the
+  assignee filter (queried as ``status IN (every status) AND assignee_id = ?``), the
+  open-ticket counts per assignee, and one assignee's open tickets (``status IN (every
+  open status) AND assignee_id = ?``). The unfiltered ticket listing needs no index of its own: it reads
   every row of the tenant anyway.
 - **Cursors** (migration 2) are a few short rows per tenant, keyed ``(tenant_id, name)``
   and rewritten in place: a put changes one row and no index.
@@ -70,6 +70,11 @@ many pages each insert or update touches:
   customer_id, seq)``, their uniqueness rule and the order of ``for_customer``, with
   ``customer_events_at (tenant_id, at)`` for ``between``, which sorts the rows it
   selects by ``(at, customer_id, seq)``. A new table only: no existing row changes.
+- **The event log's time index** (migration 5) becomes ``ticket_events_at (tenant_id, at,
+  ticket_id, seq)``, the order ``between`` returns. Reading a month of events for a report
+  is a million rows, and sorting the runs of equal times in a temporary b-tree cost 0.8 s
+  of 2.3 s for them. Events arrive in time order, so a new entry still lands at the end
+  of the index: ties on ``at`` are rare.
 """
 
 from __future__ import annotations
@@ -275,11 +280,17 @@ _V4: tuple[Step, ...] = (
     "CREATE INDEX customer_events_at ON customer_events (tenant_id, at)",
 )
 
+_V5: tuple[Step, ...] = (
+    "DROP INDEX ticket_events_at",
+    "CREATE INDEX ticket_events_at ON ticket_events (tenant_id, at, ticket_id, seq)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "named cursors per tenant", _V2),
     Migration(3, "knowledge-base articles and their revisions", _V3),
     Migration(4, "customer event log", _V4),
+    Migration(5, "ticket events indexed in the order between() reads them", _V5),
 )
 """Every migration, in version order; append only."""
 

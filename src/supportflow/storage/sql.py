@@ -971,7 +971,12 @@ class _CustomerEvents(_EventLog[CustomerEvent]):
 
 
 def _stream(cursor: sqlite3.Cursor, model: type[B], kind: str) -> Iterator[B]:
-    """The models in a query's ``data`` column, fetched in batches."""
+    """The models in a query's ``data`` column, fetched in batches.
+
+    Validates with the model's schema validator directly: a million events read for a
+    report spend a second in the two wrappers ``_load`` goes through.
+    """
+    validate = model.__pydantic_validator__.validate_json
     while True:
         try:
             rows = cursor.fetchmany(_FETCH_BATCH)
@@ -979,8 +984,12 @@ def _stream(cursor: sqlite3.Cursor, model: type[B], kind: str) -> Iterator[B]:
             raise _translate(exc, kind, "between") from exc
         if not rows:
             return
-        for row in rows:
-            yield _load(model, row[0], kind)
+        try:
+            for row in rows:
+                loaded: B = validate(row[0])
+                yield loaded
+        except (ValidationError, ValidationFailed) as exc:
+            raise StorageError(f"a stored {kind} is unreadable: {exc}") from exc
 
 
 class _Messages:
