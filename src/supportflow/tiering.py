@@ -335,14 +335,14 @@ _SLA_FIELDS = ("sla_multiplier", "sla_targets")
 class TierEntitlements(SupportflowModel):
     """Entitlements for every tier; the defaults follow the documents.
 
-    ======== ========================= ======== =============== ============
+    ======== =========================== ======== =============== ============
     tier     SLA targets (fr/ack/nr/res) priority account manager 24x7 hotline
-    ======== ========================= ======== =============== ============
-    vip      15m / 10m / 30m / 12h     30       yes             yes
-    key      30m / 15m / 1h / 18h      20       yes             no
-    regular  as the rules say          10       no              no
-    prospect as the rules say          0        no              no
-    ======== ========================= ======== =============== ============
+    ======== =========================== ======== =============== ============
+    vip      15m / 10m / 30m / 12h       30       yes             yes
+    key      30m / 15m / 1h / 18h        20       yes             no
+    regular  as the rules say            10       no              no
+    prospect as the rules say            0        no              no
+    ======== =========================== ======== =============== ============
 
     The SLA targets are the ones the default SLA policy gave VIP and key customers with
     rules of their own before entitlements existed (``DEFAULT_TIER_TERMS``), so a default

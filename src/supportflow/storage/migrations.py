@@ -54,8 +54,8 @@ many pages each insert or update touches:
   ``tickets_status (tenant_id, status, assignee_id)`` alone serves the status filter, the
   assignee filter (queried as ``status IN (every status) AND assignee_id = ?``), the
   open-ticket counts per assignee, and one assignee's open tickets (``status IN (every
-  open status) AND assignee_id = ?``). The unfiltered ticket listing needs no index of its own: it reads
-  every row of the tenant anyway.
+  open status) AND assignee_id = ?``). The unfiltered ticket listing needs no index of its
+  own: it reads every row of the tenant anyway.
 - **Cursors** (migration 2) are a few short rows per tenant, keyed ``(tenant_id, name)``
   and rewritten in place: a put changes one row and no index.
 - **Articles** (migration 3) are few and rarely written beside tickets, but large (a body
