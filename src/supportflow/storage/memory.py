@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Generic, NoReturn, Protocol, TypeVar
@@ -76,6 +76,8 @@ class _TenantData:
     __slots__ = (
         "agents",
         "articles",
+        "by_customer",
+        "by_status",
         "cursors",
         "customer_event_keys",
         "customer_events",
@@ -95,6 +97,10 @@ class _TenantData:
 
     def __init__(self) -> None:
         self.tickets: dict[str, Ticket] = {}
+        self.by_status: dict[TicketStatus, set[str]] = {}
+        """Ticket ids by status: the queue lists the new tickets without a full scan."""
+        self.by_customer: dict[str, set[str]] = {}
+        """Ticket ids by customer: sticky routing reads a customer's tickets."""
         self.external: dict[tuple[Channel, str], str] = {}
         self.open_by_assignee: dict[str, set[str]] = {}
         """The ids of each assignee's tickets in ``OPEN_STATUSES``."""
@@ -236,11 +242,26 @@ class _TicketRepo(_Repo[Ticket]):
         assignee_id: str | None = None,
         customer_id: str | None = None,
     ) -> list[Ticket]:
-        merged = {**self._committed, **self._staged}
+        committed, staged = self._committed, self._staged
+        pool: Iterable[Ticket | None]
+        index: set[str] | None = None
+        if customer_id is not None:
+            index = self._data.by_customer.get(customer_id, set())
+        elif status is not None:
+            index = self._data.by_status.get(status, set())
+        if index is None:
+            pool = {**committed, **staged}.values()
+        else:
+            # As in open_for_assignee: the ids are copied in one step, then each ticket is
+            # checked again (it may have moved on, or be staged in this unit).
+            ids = set(index)
+            pool = [committed.get(i) for i in ids if i not in staged]
+            pool += staged.values()
         found = [
             t
-            for t in merged.values()
-            if (status is None or t.status == status)
+            for t in pool
+            if t is not None
+            and (status is None or t.status == status)
             and (assignee_id is None or t.assignee_id == assignee_id)
             and (customer_id is None or t.customer_id == customer_id)
         ]
@@ -276,6 +297,8 @@ class _TicketRepo(_Repo[Ticket]):
         for ticket_id, ticket in self._staged.items():
             before = committed.get(ticket_id)
             if before is not None:
+                if before.status is not ticket.status:
+                    data.by_status[before.status].discard(ticket_id)
                 if before.assignee_id and before.status in OPEN_STATUSES:
                     held = open_ids[before.assignee_id]
                     held.discard(ticket_id)
@@ -291,6 +314,12 @@ class _TicketRepo(_Repo[Ticket]):
                     holding.add(ticket_id)
             if ticket.external_id is not None:
                 data.external[(ticket.channel, ticket.external_id)] = ticket_id
+            if before is None or before.status is not ticket.status:
+                data.by_status.setdefault(ticket.status, set()).add(ticket_id)
+            if before is None or before.customer_id != ticket.customer_id:
+                if before is not None:
+                    data.by_customer[before.customer_id].discard(ticket_id)
+                data.by_customer.setdefault(ticket.customer_id, set()).add(ticket_id)
             committed[ticket_id] = ticket
 
 
