@@ -15,7 +15,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/supportflow demo
+	$(BIN)/supportflow simulate default --out supportflow-simulation
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

@@ -172,3 +172,63 @@ def test_report_refuses_a_missing_file_and_a_bad_month(
     capsys.readouterr()
     assert main(["report", str(path), "--month", "March"]) == 1
     assert "month: must be 'YYYY-MM'" in capsys.readouterr().err
+
+
+def test_simulate_writes_the_database_summary_and_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", "small", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "supportflow simulate: small desk, seed 3, sqlite store" in out
+    assert "first response within 1 h:" in out
+    stem = tmp_path / "small-desk-seed3"
+    summary = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+    assert summary["tickets"] > 50
+    assert stem.with_suffix(".html").read_text(encoding="utf-8").startswith("<!doctype html>")
+    store = SqliteStore(stem.with_suffix(".db"))
+    try:
+        assert len(SupportDesk(store).list_tickets()) == summary["tickets"]
+    finally:
+        store.close()
+    again = tmp_path / "again"
+    assert main(["simulate", "small", "--store", "memory", "--out", str(again)]) == 0
+    rerun = json.loads((again / "small-desk-seed3.json").read_text(encoding="utf-8"))
+    assert rerun["within_target"] == summary["within_target"]  # the seed fixes the run
+    assert not (again / "small-desk-seed3.db").exists()
+
+
+def test_simulate_refuses_an_unreadable_scenario(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", str(tmp_path / "nope.toml"), "--out", str(tmp_path)]) == 1
+    assert "scenario: cannot read" in capsys.readouterr().err
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nstart = 2026-03-02T00:00:00Z\nduration = "1h"\n')
+    assert main(["simulate", str(bad), "--out", str(tmp_path)]) == 1
+    assert "teams" in capsys.readouterr().err
+
+
+def test_staff_finds_the_smallest_team_and_prints_erlang_c_beside_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["staff", "small", "--group", "agent", "--target", "80%", "--within", "1h"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "the smallest 'agent' group answering 80% within 1 h" in out
+    assert "smallest team meeting the target:" in out
+    assert "Erlang C:" in out
+
+
+def test_compare_runs_both_scenarios_on_the_same_customers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["compare", "small", "small", "--seeds", "1,2"]) == 0
+    out = capsys.readouterr().out
+    assert "A = small desk, B = small desk, seeds 1,2" in out
+    assert main(["compare", "small", "small", "--seeds", "one"]) == 2
+    assert "--seeds: not whole numbers" in capsys.readouterr().err
+
+
+def test_staff_refuses_an_unknown_group(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["staff", "small", "--group", "wizards"]) == 1
+    assert "group" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import shutil
 import sys
@@ -22,9 +23,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import attrs
+from pydantic import TypeAdapter, ValidationError
 
 from . import __version__
 from .analytics import MonthlyReport, to_html, to_markdown
+from .analytics.formatting import format_duration
 from .desk import DueJobsReport, SupportDesk
 from .errors import InvalidTransition, SupportflowError
 from .events import EventType
@@ -41,8 +44,15 @@ from .models import (
     TicketEvent,
     TicketStatus,
 )
+from .simulate.compare import compare
+from .simulate.engine import Simulation
+from .simulate.report import write_report
+from .simulate.results import summarize
+from .simulate.scenario import load_scenario
+from .simulate.staffing import Trial, find_staff
 from .sla import CalendarSpec, ClockStatus, SlaMetric, default_policy
-from .storage import DEFAULT_TENANT, SqliteStore
+from .sla.policy import Duration
+from .storage import DEFAULT_TENANT, MemoryStore, SqliteStore, Store
 from .testing import FixedClock
 
 __all__ = ["COMMANDS", "Command", "main"]
@@ -675,12 +685,208 @@ def _run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_simulate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "scenario",
+        nargs="?",
+        default="default",
+        help="a shipped scenario (default, small, erlang) or a TOML file (default: default)",
+    )
+    parser.add_argument("--seed", type=int, help="the run's seed (default: the scenario's)")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        default=Path("supportflow-simulation"),
+        help="where the database, the report and the summary go (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "memory"),
+        default="sqlite",
+        help="the desk's store: an SQLite file kept in DIR (default), or memory (faster)",
+    )
+
+
+class _ProgressBar:
+    """A one-line bar on standard error, redrawn only when a whole percent has passed."""
+
+    def __init__(self, label: str, *, enabled: bool) -> None:
+        self._label = label
+        self._enabled = enabled
+        self._shown = -1
+
+    def __call__(self, done: float) -> None:
+        percent = int(done * 100)
+        if not self._enabled or percent == self._shown:
+            return
+        self._shown = percent
+        filled = percent * 30 // 100
+        end = "\n" if percent >= 100 else ""
+        print(
+            f"\r{self._label} [{'#' * filled}{'.' * (30 - filled)}] {percent:3d}%",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _run_simulate(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    seed = scenario.seed if args.seed is None else args.seed
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    slug = "".join(ch if ch.isalnum() else "-" for ch in scenario.name.lower()).strip("-")
+    stem = out / f"{slug}-seed{seed}"
+    database = stem.with_suffix(".db")
+    store: Store
+    if args.store == "sqlite":
+        for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            leftover.unlink(missing_ok=True)
+        store = SqliteStore(database)
+    else:
+        store = MemoryStore()
+    print(f"supportflow simulate: {scenario.name}, seed {seed}, {args.store} store")
+    progress = _ProgressBar("  simulating", enabled=sys.stderr.isatty())
+    try:
+        sim = Simulation(scenario, store=store, seed=seed, progress=progress).run()
+        summary = summarize(sim)
+        page = write_report(stem.with_suffix(".html"), summary, sim)
+    finally:
+        store.close()
+    stem.with_suffix(".json").write_text(
+        json.dumps(summary.as_data(), indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    for line in summary.lines():
+        print(f"  {line}")
+    if args.store == "sqlite":
+        print(f"  database: {database}")
+    print(f"  summary:  {stem.with_suffix('.json')}")
+    print(f"  report:   {page}")
+    return 0
+
+
+_DURATION: TypeAdapter[timedelta] = TypeAdapter(Duration)
+
+
+def _share(text: str) -> float:
+    """``"80%"`` or ``"0.8"``."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a share: {text!r} (write 80% or 0.8)") from None
+    return value
+
+
+def _span(text: str) -> timedelta:
+    """``"1h"``, ``"30m"``, ``"20s"``: a duration as policies write them."""
+    try:
+        return _DURATION.validate_python(text)
+    except ValidationError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (write 1h, 30m, 20s)") from None
+
+
+def _configure_staff(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", nargs="?", default="default", help="a scenario, as simulate")
+    parser.add_argument("--group", required=True, help="the agent group whose size varies")
+    parser.add_argument(
+        "--target", type=_share, default=0.8, help="share of first responses (default: 80%%)"
+    )
+    parser.add_argument(
+        "--within",
+        type=_span,
+        default=None,
+        help="the time they must come within (default: the scenario's first_response_target)",
+    )
+    parser.add_argument("--seed", type=int, help="the seed (default: the scenario's)")
+    parser.add_argument(
+        "--rule",
+        choices=("lower", "estimate"),
+        default="lower",
+        help="meet the target with the interval's lower end (default) or the estimate",
+    )
+    parser.add_argument("--replications", type=int, default=1, help="runs per team size")
+
+
+def _run_staff(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    within = scenario.first_response_target if args.within is None else args.within
+    print(
+        f"supportflow staff: {scenario.name}: the smallest {args.group!r} group answering"
+        f" {args.target:.0%} within {format_duration(within.total_seconds())}"
+    )
+
+    def tried(trial: Trial) -> None:
+        print(f"  tried {trial.line()}", flush=True)
+
+    result = find_staff(
+        scenario,
+        group=args.group,
+        target_share=args.target,
+        within=within,
+        seed=args.seed,
+        replications=args.replications,
+        rule=args.rule,
+        progress=tried,
+    )
+    for line in result.lines():
+        print(f"  {line}")
+    return 0
+
+
+def _configure_compare(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("a", help="scenario A (shipped name or TOML file)")
+    parser.add_argument("b", help="scenario B")
+    parser.add_argument(
+        "--seeds",
+        default="1,2,3,4,5",
+        help="comma-separated seeds; both scenarios run with each (default: 1,2,3,4,5)",
+    )
+    parser.add_argument("--target", type=_span, help="first-response target (default: A's)")
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    a, b = load_scenario(args.a), load_scenario(args.b)
+    try:
+        seeds = tuple(int(part) for part in args.seeds.split(","))
+    except ValueError:
+        print(f"supportflow compare: --seeds: not whole numbers: {args.seeds!r}", file=sys.stderr)
+        return 2
+    print(f"supportflow compare: A = {a.name}, B = {b.name}, seeds {args.seeds}")
+
+    def ran(done: int, total: int) -> None:
+        print(f"\r  runs {done}/{total}", end="\n" if done == total else "", flush=True)
+
+    result = compare(a, b, seeds=seeds, target=args.target, progress=ran)
+    for line in result.lines():
+        print(f"  {line}")
+    return 0
+
+
 COMMANDS: tuple[Command, ...] = (
     Command(
         "demo",
         "run a scripted day at a small desk and print each ticket's path",
         _configure_demo,
         _run_demo,
+    ),
+    Command(
+        "simulate",
+        "run a scenario's desk against simulated customers and report what happened",
+        _configure_simulate,
+        _run_simulate,
+    ),
+    Command(
+        "staff",
+        "find the smallest team that meets a first-response target, by simulation",
+        _configure_staff,
+        _run_staff,
+    ),
+    Command(
+        "compare",
+        "run two scenarios on the same customers and show the differences",
+        _configure_compare,
+        _run_compare,
     ),
     Command(
         "report",

@@ -21,7 +21,7 @@ from ..analytics.formatting import format_duration, format_percent
 from ..analytics.metrics import MetricsReport, compute_metrics
 from .engine import Simulation
 
-__all__ = ["Estimate", "Summary", "batch_means", "summarize"]
+__all__ = ["Estimate", "Summary", "batch_means", "summarize", "t_quantile"]
 
 _SHARE = (0.0, 1.0)
 WARM_UP = 0.05
@@ -47,13 +47,41 @@ class Estimate:
         return attrs.asdict(self)
 
 
-def _t_quantile(p: float, df: int) -> float:
-    """Student's t quantile by the Cornish-Fisher expansion (within 0.1% for df >= 10)."""
-    z = statistics.NormalDist().inv_cdf(p)
-    g1 = (z**3 + z) / 4
-    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
-    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
-    return z + g1 / df + g2 / df**2 + g3 / df**3
+def t_quantile(confidence: float, df: int) -> float:
+    """The t with P(|T| <= t) = ``confidence`` for ``df`` degrees of freedom, by bisection.
+
+    The two-sided probability has a closed form for whole ``df`` (Abramowitz & Stegun
+    26.7.3-4), so small ``df`` (few seeds) get the exact quantile, not an expansion.
+    """
+    lo, hi = 0.0, 1.0
+    while _t_within(hi, df) < confidence:
+        lo, hi = hi, hi * 2
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if _t_within(mid, df) < confidence:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def _t_within(t: float, df: int) -> float:
+    """P(|T| <= t) for Student's t with ``df`` degrees of freedom."""
+    theta = math.atan(t / math.sqrt(df))
+    sin, cos2 = math.sin(theta), math.cos(theta) ** 2
+    if df % 2 == 0:
+        term = total = 1.0
+        for j in range(0, df - 2, 2):
+            term *= (j + 1) / (j + 2) * cos2
+            total += term
+        return sin * total
+    if df == 1:
+        return 2 * theta / math.pi
+    term = total = math.cos(theta)
+    for j in range(1, df - 2, 2):
+        term *= (j + 1) / (j + 2) * cos2
+        total += term
+    return 2 / math.pi * (theta + sin * total)
 
 
 def batch_means(
@@ -75,7 +103,7 @@ def batch_means(
         return Estimate(mean, mean, mean, confidence, 1)
     means = [statistics.fmean(values[i * size : (i + 1) * size]) for i in range(batches)]
     mean = statistics.fmean(means)
-    half = _t_quantile(1 - (1 - confidence) / 2, batches - 1) * statistics.stdev(means)
+    half = t_quantile(confidence, batches - 1) * statistics.stdev(means)
     half /= math.sqrt(batches)
     low, high = max(mean - half, bounds[0]), min(mean + half, bounds[1])
     return Estimate(mean, low, high, confidence, batches)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -300,9 +300,10 @@ class Scenario(SupportflowModel):
         return self
 
     @property
-    def end(self) -> Any:
+    def end(self) -> datetime:
         """When arrivals stop: ``start + duration``."""
-        return self.start + self.duration
+        end: datetime = self.start + self.duration
+        return end
 
     def team_of(self, category: str) -> str:
         """The team a category goes to."""
