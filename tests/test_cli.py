@@ -232,3 +232,30 @@ def test_compare_runs_both_scenarios_on_the_same_customers(
 def test_staff_refuses_an_unknown_group(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["staff", "small", "--group", "wizards"]) == 1
     assert "group" in capsys.readouterr().err
+
+
+def test_report_renders_a_kept_simulation_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", "small", "--out", str(tmp_path)]) == 0
+    first = capsys.readouterr().out
+    stem = tmp_path / "small-desk-seed3"
+    again = tmp_path / "again.html"
+    assert main(["report", str(stem.with_suffix(".db")), "--simulation", "--out", str(again)]) == 0
+    out = capsys.readouterr().out
+    assert f"written to {again}" in out
+    # The same figures as the run printed (the time it took aside).
+    lines = [line for line in out.splitlines() if "within 1 h" in line or "waited" in line]
+    assert lines
+    assert all(line in first for line in lines)
+    assert again.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_report_of_a_desk_without_a_simulation_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "x.db"
+    assert main(["demo", "--db", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(path), "--simulation"]) == 1
+    assert "holds no simulation run" in capsys.readouterr().err

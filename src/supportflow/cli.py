@@ -44,6 +44,7 @@ from .models import (
     TicketEvent,
     TicketStatus,
 )
+from .simulate.archive import load_run, save_run
 from .simulate.compare import compare
 from .simulate.engine import Simulation
 from .simulate.report import write_report
@@ -642,7 +643,13 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def _configure_report(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("db", metavar="DB", type=Path, help="the desk's SQLite database file")
-    parser.add_argument("--month", required=True, help="the month to report, as YYYY-MM")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--month", help="the month to report, as YYYY-MM")
+    which.add_argument(
+        "--simulation",
+        action="store_true",
+        help="render the simulation kept in DB by supportflow simulate again (HTML)",
+    )
     parser.add_argument(
         "--timezone",
         default="UTC",
@@ -665,6 +672,8 @@ def _run_report(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"supportflow report: {path}: no such database file", file=sys.stderr)
         return 2
+    if args.simulation:
+        return _report_simulation(path, args.out)
     store = SqliteStore(path)
     try:
         desk = SupportDesk(store, tenant_id=args.tenant)
@@ -682,6 +691,19 @@ def _run_report(args: argparse.Namespace) -> int:
     else:
         args.out.write_text(text, encoding="utf-8")
         print(f"supportflow report: {args.format} report of {args.month} written to {args.out}")
+    return 0
+
+
+def _report_simulation(path: Path, out: Path | None) -> int:
+    run = load_run(path)
+    try:
+        summary = summarize(run)
+        page = write_report(out or path.with_suffix(".html"), summary, run)
+    finally:
+        run.store.close()
+    for line in summary.lines():
+        print(f"  {line}")
+    print(f"supportflow report: the simulation's report written to {page}")
     return 0
 
 
@@ -754,6 +776,8 @@ def _run_simulate(args: argparse.Namespace) -> int:
         page = write_report(stem.with_suffix(".html"), summary, sim)
     finally:
         store.close()
+    if args.store == "sqlite":
+        save_run(database, sim)
     stem.with_suffix(".json").write_text(
         json.dumps(summary.as_data(), indent=2, ensure_ascii=False), encoding="utf-8"
     )

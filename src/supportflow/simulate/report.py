@@ -34,8 +34,7 @@ from ..analytics.metrics import STAGES, GroupMetrics
 from ..analytics.svg import bar_chart, heatmap, line_chart, stacked_bar_chart
 from ..analytics.tables import STAGE_TITLES, Table, group_table, stage_table
 from ..models import CustomerTier
-from .engine import Simulation
-from .results import Estimate, Summary
+from .results import Estimate, Run, Summary
 
 __all__ = ["to_html", "write_report"]
 
@@ -70,7 +69,7 @@ details { margin: 8px 0; }
 _TIER_ORDER = [tier.value for tier in CustomerTier]
 
 
-def to_html(summary: Summary, sim: Simulation | None = None) -> str:
+def to_html(summary: Summary, sim: Run | None = None) -> str:
     """The run as one HTML5 document (UTF-8), charts inline as SVG.
 
     ``summary`` is :func:`~supportflow.simulate.results.summarize` of the run; ``sim``, the
@@ -114,9 +113,7 @@ def to_html(summary: Summary, sim: Simulation | None = None) -> str:
     )
 
 
-def write_report(
-    path: str | os.PathLike[str], summary: Summary, sim: Simulation | None = None
-) -> Path:
+def write_report(path: str | os.PathLike[str], summary: Summary, sim: Run | None = None) -> Path:
     """Write :func:`to_html` of the run to ``path`` (UTF-8) and return the path."""
     target = Path(path)
     target.write_text(to_html(summary, sim), encoding="utf-8")
@@ -126,7 +123,7 @@ def write_report(
 # -- header -----------------------------------------------------------------------------
 
 
-def _header(summary: Summary, sim: Simulation | None) -> str:
+def _header(summary: Summary, sim: Run | None) -> str:
     start, end = summary.start.astimezone(UTC), summary.end.astimezone(UTC)
     span = format_duration((summary.end - summary.start).total_seconds())
     zone = f"; scenario timezone {sim.scenario.timezone}" if sim is not None else ""
@@ -136,7 +133,7 @@ def _header(summary: Summary, sim: Simulation | None) -> str:
     )
 
 
-def _description(sim: Simulation | None) -> str:
+def _description(sim: Run | None) -> str:
     if sim is None or not sim.scenario.description:
         return ""
     return f"<p>{escape(sim.scenario.description)}</p>"
@@ -185,7 +182,7 @@ def _share(value: float) -> str:
     return format_percent(value, decimals=0)
 
 
-def _sla_section(summary: Summary, sim: Simulation | None) -> str:
+def _sla_section(summary: Summary, sim: Run | None) -> str:
     target = format_duration(summary.target.total_seconds())
     if sim is None:
         return _sla_by_tier(summary, target)
@@ -210,7 +207,7 @@ def _sla_section(summary: Summary, sim: Simulation | None) -> str:
 
 
 def _attainment_by_hour(
-    sim: Simulation, summary: Summary
+    sim: Run, summary: Summary
 ) -> tuple[list[str], list[int], list[list[float | None]]]:
     """Tiers, hours of the day with arrivals, and the share within target in each cell."""
     zone = ZoneInfo(sim.scenario.timezone)

@@ -13,15 +13,18 @@ import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
 from ..analytics.formatting import format_duration, format_percent
 from ..analytics.metrics import MetricsReport, compute_metrics
-from .engine import Simulation
+from ..sla.calendar import BusinessCalendar
+from ..storage.protocols import DEFAULT_TENANT, Store
+from .engine import TicketRecord
+from .scenario import Scenario
 
-__all__ = ["Estimate", "Summary", "batch_means", "summarize", "t_quantile"]
+__all__ = ["Estimate", "Run", "Summary", "batch_means", "summarize", "t_quantile"]
 
 _SHARE = (0.0, 1.0)
 WARM_UP = 0.05
@@ -208,7 +211,32 @@ def _estimate(estimate: Estimate, fmt: Callable[[float], str]) -> str:
     return f"{fmt(estimate.value)} (95% interval {fmt(estimate.low)} to {fmt(estimate.high)})"
 
 
-def summarize(sim: Simulation, *, confidence: float = 0.95) -> Summary:
+class Run(Protocol):
+    """A finished run as the summary and the report read it: a live :class:`Simulation`
+    or one read back from its SQLite file (:mod:`.archive`)."""
+
+    @property
+    def scenario(self) -> Scenario: ...
+
+    @property
+    def seed(self) -> int: ...
+
+    @property
+    def records(self) -> Sequence[TicketRecord]: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def wall_seconds(self) -> float: ...
+
+    @property
+    def refused(self) -> Mapping[str, int]: ...
+
+    def utilisation(self) -> Mapping[str, float]: ...
+
+
+def summarize(sim: Run, *, confidence: float = 0.95, tenant_id: str = DEFAULT_TENANT) -> Summary:
     """The figures of a finished run (its analytics read from the desk's store)."""
     scenario = sim.scenario
     records = sorted(sim.records, key=lambda r: r.created)
@@ -218,8 +246,9 @@ def summarize(sim: Simulation, *, confidence: float = 0.95) -> Summary:
     ]
     target = scenario.first_response_target.total_seconds()
     finite = [w for w in waits if math.isfinite(w)]
-    calendar = sim.calendars.get("business")
-    with sim.store.unit_of_work(sim.desk.tenant_id) as uow:
+    business = scenario.calendars.get("business")
+    calendar = None if business is None else BusinessCalendar(business)
+    with sim.store.unit_of_work(tenant_id) as uow:
         metrics = compute_metrics(
             uow.events.between(scenario.start, scenario.end + timedelta(days=30)),
             start=scenario.start,
@@ -241,7 +270,7 @@ def summarize(sim: Simulation, *, confidence: float = 0.95) -> Summary:
             [float(w <= target) for w in waits], confidence=confidence, bounds=_SHARE
         ),
         mean_wait=batch_means(finite, confidence=confidence),
-        utilisation=sim.utilisation(),
+        utilisation=dict(sim.utilisation()),
         refused=dict(sim.refused),
         metrics=metrics,
     )
