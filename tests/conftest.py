@@ -15,6 +15,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -269,3 +270,41 @@ def snapshot() -> Callable[[SupportDesk], dict[str, Any]]:
     Compare two snapshots to check that a refused call stored nothing.
     """
     return _snapshot
+
+
+class _Tags(HTMLParser):
+    """Counts a page's tags and checks every opened element is closed, in order."""
+
+    VOID = frozenset({"meta", "br", "img", "input", "link", "hr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.seen: dict[str, int] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.seen[tag] = self.seen.get(tag, 0) + 1
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.seen[tag] = self.seen.get(tag, 0) + 1
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack, f"</{tag}> closes nothing"
+        opened = self.stack.pop()
+        assert opened == tag, f"</{tag}> closes <{opened}>"
+
+
+def _html_tags(page: str) -> dict[str, int]:
+    parser = _Tags()
+    parser.feed(page)
+    parser.close()
+    assert parser.stack == [], f"left open: {parser.stack}"
+    return parser.seen
+
+
+@pytest.fixture
+def html_tags() -> Callable[[str], dict[str, int]]:
+    """Checks a page is balanced HTML and counts its tags (``{"svg": 5, ...}``)."""
+    return _html_tags

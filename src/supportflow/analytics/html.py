@@ -24,7 +24,7 @@ from .tables import (
     stage_table,
 )
 
-__all__ = ["to_html"]
+__all__ = ["table_html", "to_html"]
 
 _STYLE = """
 :root { color-scheme: light dark; }
@@ -62,7 +62,8 @@ _GOAL_CLASS = {True: "met", False: "missed", None: "nodata"}
 _GOAL_WORD = {True: "Met", False: "Missed", None: "No data"}
 
 
-def _table(table: Table, *, heading: bool = True) -> str:
+def table_html(table: Table, *, heading: bool = True) -> str:
+    """A :class:`~supportflow.analytics.tables.Table` as escaped HTML (numbers right-aligned)."""
     parts = [f"<h2>{escape(table.title)}</h2>"] if heading else []
     if table.note:
         parts.append(f'<p class="note">{escape(table.note)}</p>')
@@ -215,14 +216,14 @@ def to_html(report: MonthlyReport) -> str:
         f"<h1>{escape(title)}</h1>",
         f'<p class="note">{escape(_period(report))}</p>',
         _goals(report),
-        _table(headline_table(report)),
+        table_html(headline_table(report)),
         "<h2>Backlog</h2>",
         f'<p class="note">{escape(backlog_summary(report))}</p>',
         _backlog_chart(report),
-        _table(stage_table(metrics.total)),
+        table_html(stage_table(metrics.total)),
         _stages_by_team(report),
         _surges(report),
-        _table(complaint_table(report)),
+        table_html(complaint_table(report)),
         _complaints_chart(report),
         "<h2>Satisfaction and SLA by group</h2>",
         _csat_by(report, "team", report.targets.csat_at_least),
@@ -232,7 +233,7 @@ def to_html(report: MonthlyReport) -> str:
         table = group_table(dimension, groups)
         sections.append(
             f"<details><summary>{escape(table.title)} ({len(table.rows)})</summary>"
-            f"{_table(table, heading=False)}</details>"
+            f"{table_html(table, heading=False)}</details>"
         )
     body = "\n".join(part for part in sections if part)
     return (

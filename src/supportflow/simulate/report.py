@@ -30,6 +30,7 @@ from ..analytics.formatting import (
     format_percent,
     format_score,
 )
+from ..analytics.html import table_html
 from ..analytics.metrics import STAGES, GroupMetrics
 from ..analytics.svg import bar_chart, heatmap, line_chart, stacked_bar_chart
 from ..analytics.tables import STAGE_TITLES, Table, group_table, stage_table
@@ -84,12 +85,12 @@ def to_html(summary: Summary, sim: Run | None = None) -> str:
         _description(sim),
         "<h2>Summary</h2>",
         _lines(summary.lines()),
-        _table(_estimates(summary)),
+        table_html(_estimates(summary)),
         "<h2>First-response SLA</h2>",
         _sla_section(summary, sim),
         "<h2>Backlog</h2>",
         _backlog(summary),
-        _table(stage_table(summary.metrics.total)),
+        table_html(stage_table(summary.metrics.total)),
         _stages_by_team(summary),
         "<h2>Agent utilisation</h2>",
         _utilisation(summary),
@@ -100,7 +101,7 @@ def to_html(summary: Summary, sim: Run | None = None) -> str:
         table = group_table(dimension, groups)
         sections.append(
             f"<details><summary>{escape(table.title)} ({len(table.rows)})</summary>"
-            f"{_table(table, heading=False)}</details>"
+            f"{table_html(table, heading=False)}</details>"
         )
     body = "\n".join(part for part in sections if part)
     return (
@@ -326,7 +327,7 @@ def _satisfaction(summary: Summary) -> str:
     total = summary.metrics.total
     if not (total.csat.n or total.nps.n):
         return '<p class="note">No survey answers in the period.</p>'
-    parts = [_table(_score_table(teams, total), heading=False)]
+    parts = [table_html(_score_table(teams, total), heading=False)]
     csat = [(name, g.csat.value) for name, g in teams.items() if g.csat.n]
     if csat:
         parts.append(
@@ -359,25 +360,3 @@ def _score_table(teams: Mapping[str, GroupMetrics], total: GroupMetrics) -> Tabl
     rows.append(("All teams", format_score(total.csat, unit="%"), format_score(total.nps)))
     note = "Each score with its 95% interval and the number of answers."
     return Table("CSAT and NPS by team", ("Team", "CSAT", "NPS"), tuple(rows), note)
-
-
-# -- tables -----------------------------------------------------------------------------
-
-
-def _table(table: Table, *, heading: bool = True) -> str:
-    parts = [f"<h2>{escape(table.title)}</h2>"] if heading else []
-    if table.note:
-        parts.append(f'<p class="note">{escape(table.note)}</p>')
-    if table.rows:
-        head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
-        body = "".join(
-            "<tr>" + "".join(_cell(cell, i) for i, cell in enumerate(row)) + "</tr>"
-            for row in table.rows
-        )
-        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-    return "\n".join(parts)
-
-
-def _cell(text: str, column: int) -> str:
-    numeric = column > 0 and text[:1].isdigit()
-    return f'<td class="num">{escape(text)}</td>' if numeric else f"<td>{escape(text)}</td>"
