@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from supportflow import ValidationFailed
 from supportflow.events import replay
 from supportflow.models import TicketStatus
 from supportflow.simulate.engine import Simulation
@@ -90,3 +91,21 @@ def test_waiting_matches_erlang_c(agents: int, per_hour: float, hours: int) -> N
     assert sum(sim.utilisation().values()) / agents == pytest.approx(
         theory.occupancy(agents), abs=0.03
     )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"scenario": {"name": "x"}}, "scenario"),
+        ({"scenario": "small"}, "scenario"),
+        ({"seed": -1}, "seed"),
+        ({"seed": "7"}, "seed"),
+        ({"seed": True}, "seed"),
+    ],
+)
+def test_bad_arguments_name_the_field(kwargs: dict[str, Any], field: str) -> None:
+    arguments: dict[str, Any] = {"scenario": load_scenario("small")} | kwargs
+    scenario = arguments.pop("scenario")
+    with pytest.raises(ValidationFailed) as raised:
+        Simulation(scenario, **arguments)
+    assert raised.value.field == field

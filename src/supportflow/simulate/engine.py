@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from ..desk import SupportDesk
-from ..errors import SupportflowError
+from ..errors import SupportflowError, ValidationFailed
 from ..models import (
     Agent,
     AgentStatus,
@@ -184,6 +184,8 @@ class _WatchedEvents:
 
 
 class _WatchedUnit(AbstractContextManager["_WatchedUnit"]):
+    _uow: Any = None  # until entered, attributes are looked up on None (AttributeError)
+
     def __init__(self, inner: Any, on_commit: Callable[[list[TicketEvent]], None]) -> None:
         self._inner = inner
         self._on_commit = on_commit
@@ -239,7 +241,11 @@ class Simulation:
         progress: Progress | None = None,
     ) -> None:
         if not isinstance(scenario, Scenario):
-            raise TypeError("scenario must be a Scenario")
+            raise ValidationFailed(
+                "scenario", f"must be a Scenario (load_scenario), not {type(scenario).__name__}"
+            )
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise ValidationFailed("seed", f"must be a whole number from 0, not {seed!r}")
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.store: Store = MemoryStore() if store is None else store
