@@ -26,6 +26,9 @@ unwrapped. Every refused call leaves storage as it was.
     │   └── SurveyAlreadyAnswered               a second, different answer to a survey
     └── StorageError                            the store failed for another reason
         └── SchemaVersionError                  the database is newer than this library
+
+Test helpers add one of their own: ``supportflow.testing.postgres.PostgresUnavailable``
+(also a ``RuntimeError``), when a throwaway PostgreSQL server cannot be started.
 """
 
 from __future__ import annotations
