@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -96,10 +97,44 @@ def flag(field: str, value: object) -> bool:
     return value
 
 
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother = 3, 60, 60
+_SHOWN.maxlist = _SHOWN.maxtuple = _SHOWN.maxdict = _SHOWN.maxset = 5
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` cut short: an error message must not fail on hostile input (a list
+    nested deeper than the recursion limit, a string of a million characters)."""
+    try:
+        return _SHOWN.repr(value)
+    except Exception:  # a __repr__ that raises: name the type instead
+        return f"<{type(value).__name__}>"
+
+
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 9000
+
+
+def instant(field: str, value: object) -> datetime:
+    """An aware datetime a desk can work with: from 1970 to the year 9000.
+
+    Business calendars are built year by year from the instants they meet, and date
+    arithmetic near ``datetime.min`` or ``max`` overflows, so the year 1 is refused here
+    rather than costing minutes or escaping as ``OverflowError``.
+    """
+    checked = aware(field, value)
+    if not EARLIEST_YEAR <= checked.year <= LATEST_YEAR:
+        raise ValidationFailed(
+            field,
+            f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}, not {checked.year}",
+        )
+    return checked
+
+
 def enum_value(field: str, enum: type[T], value: Any) -> T:
     """``value`` as a member of ``enum``; the error lists the accepted values."""
     try:
         return enum(value)  # type: ignore[call-arg]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         accepted = ", ".join(str(getattr(m, "value", m)) for m in enum)  # type: ignore[attr-defined]
-        raise ValidationFailed(field, f"must be one of: {accepted}; got {value!r}") from None
+        raise ValidationFailed(field, f"must be one of: {accepted}; got {shown(value)}") from None

@@ -704,7 +704,7 @@ class SupportDesk:
             "language": check.optional_text("language", language, limit=100),
         }
         now = self._now()
-        created_at = now if received_at is None else check.aware("received_at", received_at)
+        created_at = now if received_at is None else check.instant("received_at", received_at)
         try:
             return self._intake(fields, created_at, now)
         except DuplicateEntity:
@@ -1649,7 +1649,7 @@ class SupportDesk:
         room. The host schedules this (every minute is plenty). Each ticket is its own
         unit of work; one changed concurrently is left for the next pass.
         """
-        at = self._now() if now is None else check.aware("now", now)
+        at = self._now() if now is None else check.instant("now", now)
         alerts: list[TicketEvent] = []
         deferred: list[str] = []
         if self._sla_policy is not None:

@@ -24,8 +24,6 @@ a tier.
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -37,6 +35,7 @@ from . import _validate
 from .errors import ValidationFailed
 from .models import Channel, Customer, CustomerTier, SupportflowModel
 from .sla import SlaMetric, SlaPolicy, Target
+from .sla._documents import from_json_text, from_toml_text
 from .sla.policy import DEFAULT_TIER_TERMS, TierTerms
 
 __all__ = [
@@ -451,24 +450,12 @@ class TierPolicy(SupportflowModel):
     @classmethod
     def from_json(cls, text: str | bytes) -> TierPolicy:
         """A policy from a JSON document."""
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
-            raise ValidationFailed("json", str(exc)) from None
-        if not isinstance(data, Mapping):
-            raise ValidationFailed("json", "must be an object")
-        return cls.from_dict(data)
+        return cls.from_dict(from_json_text(text))
 
     @classmethod
     def from_toml(cls, text: str) -> TierPolicy:
         """A policy from a TOML document."""
-        if not isinstance(text, str):
-            raise ValidationFailed("toml", f"must be a string, not {type(text).__name__}")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ValidationFailed("toml", str(exc)) from None
-        return cls.from_dict(data)
+        return cls.from_dict(from_toml_text(text))
 
 
 # -- decisions -------------------------------------------------------------------------

@@ -955,9 +955,11 @@ def _group_by(group_by: object) -> tuple[str, ...]:
         raise ValidationFailed("group_by", "must be a sequence of dimension names")
     dims: list[str] = []
     for name in group_by:
-        if name not in GROUP_DIMENSIONS:
+        if not isinstance(name, str) or name not in GROUP_DIMENSIONS:
             known = ", ".join(GROUP_DIMENSIONS)
-            raise ValidationFailed("group_by", f"unknown dimension {name!r}; known: {known}")
+            raise ValidationFailed(
+                "group_by", f"unknown dimension {check.shown(name)}; known: {known}"
+            )
         if name in dims:
             raise ValidationFailed("group_by", f"{name!r} is listed twice")
         dims.append(name)

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from .._validate import shown
 from ..errors import ValidationFailed
 from ..events import EventType
 from ..models import CustomerTier, TicketEvent
@@ -151,7 +152,7 @@ def month_bounds(month: str, timezone: str = "UTC") -> tuple[datetime, datetime,
     daylight saving time is not a whole number of days of 24 hours.
     """
     if not isinstance(month, str) or (found := _MONTH.fullmatch(month)) is None:
-        raise ValidationFailed("month", f"must be 'YYYY-MM', not {month!r}")
+        raise ValidationFailed("month", f"must be 'YYYY-MM', not {shown(month)}")
     year, number = int(found[1]), int(found[2])
     if not 1 <= number <= 12 or year < 1:
         raise ValidationFailed("month", f"no such month {month!r}")

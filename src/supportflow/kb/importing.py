@@ -155,10 +155,16 @@ def load_articles(
     cannot be read or is of another kind is refused on field ``path``. See the module docstring for
     how records map to articles.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise ValidationFailed("path", f"must be a path, not {type(path).__name__}")
     target = Path(path)
-    if target.is_dir():
+    try:
+        is_dir, exists = target.is_dir(), target.exists()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        raise ValidationFailed("path", f"cannot be looked up ({exc.__class__.__name__})") from None
+    if is_dir:
         return _load_directory(target, now=now, status=status, defaults=defaults)
-    if not target.exists():
+    if not exists:
         raise ValidationFailed("path", f"{str(target)!r} does not exist")
     loaders = {
         ".json": articles_from_json,
@@ -301,6 +307,10 @@ def articles_from_markdown(
     lines and trailing whitespace dropped).
     Errors name ``source_name``: ``billing/refunds.md: title``.
     """
+    if not isinstance(source_name, str):
+        raise ValidationFailed(
+            "source_name", f"must be a file name (str), not {type(source_name).__name__}"
+        )
     options = _Options.of(now, status, defaults)
     records = [_markdown_record(text, source_name)]
     return _build_all(records, options, key_kind=_FRONT_MATTER, tag_separators=_TAG_SEPARATORS)

@@ -67,7 +67,7 @@ def check_search_args(
         raise ValidationFailed("statuses", "must be a non-empty collection of statuses")
     try:
         checked_statuses = frozenset(ArticleStatus(s) for s in statuses)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         choices = ", ".join(s.value for s in ArticleStatus)
         raise ValidationFailed("statuses", f"each must be one of {choices}") from None
     return SearchArgs(

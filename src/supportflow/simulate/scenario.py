@@ -330,6 +330,10 @@ class Scenario(SupportflowModel):
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """A shipped scenario by name (:data:`SHIPPED`) or a TOML file by path."""
+    if not isinstance(name_or_path, str | Path):
+        raise ValidationFailed(
+            "scenario", f"must be a name or a path, not {type(name_or_path).__name__}"
+        )
     if isinstance(name_or_path, str) and name_or_path in SHIPPED:
         text = (
             resources.files(__package__)
@@ -340,7 +344,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     path = Path(name_or_path)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # unreadable, a NUL in the path, bad UTF-8
         known = ", ".join(SHIPPED)
         raise ValidationFailed(
             "scenario", f"cannot read {str(path)!r} ({exc.__class__.__name__}); shipped: {known}"
