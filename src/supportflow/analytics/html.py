@@ -7,6 +7,7 @@ a customer (team names, categories, surge keys) is escaped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from .formatting import format_duration
@@ -24,7 +25,7 @@ from .tables import (
     stage_table,
 )
 
-__all__ = ["table_html", "to_html"]
+__all__ = ["POLICY", "group_details", "page", "table_html", "to_html"]
 
 _STYLE = """
 :root { color-scheme: light dark; }
@@ -229,18 +230,35 @@ def to_html(report: MonthlyReport) -> str:
         _csat_by(report, "team", report.targets.csat_at_least),
         _sla_heatmap(report),
     ]
-    for dimension, groups in metrics.groups.items():
-        table = group_table(dimension, groups)
+    sections += group_details(metrics.groups)
+    return page(title, sections, _STYLE)
+
+
+POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+"""Inline styles only: nothing may load or run, and a browser reports any attempt."""
+
+
+def group_details(groups: Mapping[str, Mapping[str, GroupMetrics]]) -> list[str]:
+    """One folded table per grouping (team, agent, ...), for the end of a page."""
+    sections = []
+    for dimension, by_value in groups.items():
+        table = group_table(dimension, by_value)
         sections.append(
             f"<details><summary>{escape(table.title)} ({len(table.rows)})</summary>"
             f"{table_html(table, heading=False)}</details>"
         )
+    return sections
+
+
+def page(title: str, sections: Sequence[str], style: str) -> str:
+    """A whole HTML5 document: ``sections`` (empty ones left out) under ``title``."""
     body = "\n".join(part for part in sections if part)
     return (
         "<!doctype html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        f"<title>{escape(title)}</title>\n<style>{style}</style>\n</head>\n"
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
 

@@ -30,17 +30,15 @@ from ..analytics.formatting import (
     format_percent,
     format_score,
 )
-from ..analytics.html import table_html
+from ..analytics.html import group_details, page, table_html
 from ..analytics.metrics import STAGES, GroupMetrics
 from ..analytics.svg import bar_chart, heatmap, line_chart, stacked_bar_chart
-from ..analytics.tables import STAGE_TITLES, Table, group_table, stage_table
+from ..analytics.tables import STAGE_TITLES, Table, stage_table
 from ..models import CustomerTier
 from .results import Estimate, Run, Summary
 
 __all__ = ["to_html", "write_report"]
 
-_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
-"""Inline styles only: nothing may load or run, and a browser reports any attempt."""
 
 _STYLE = """
 :root { color-scheme: light dark; }
@@ -97,21 +95,8 @@ def to_html(summary: Summary, sim: Run | None = None) -> str:
         "<h2>Customer satisfaction</h2>",
         _satisfaction(summary),
     ]
-    for dimension, groups in summary.metrics.groups.items():
-        table = group_table(dimension, groups)
-        sections.append(
-            f"<details><summary>{escape(table.title)} ({len(table.rows)})</summary>"
-            f"{table_html(table, heading=False)}</details>"
-        )
-    body = "\n".join(part for part in sections if part)
-    return (
-        "<!doctype html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
-        f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
-    )
+    sections += group_details(summary.metrics.groups)
+    return page(title, sections, _STYLE)
 
 
 def write_report(path: str | os.PathLike[str], summary: Summary, sim: Run | None = None) -> Path:
