@@ -75,6 +75,9 @@ __all__ = ["Progress", "Simulation", "TicketRecord"]
 _AFTER_DAYS = 14
 """Days past the scenario's end the desk keeps working on what arrived before it."""
 
+_IDLE_KINDS = frozenset({"shift", "jobs"})
+"""Events that keep recurring by themselves: they alone do not keep the run going."""
+
 Progress = Callable[[float], None]
 """Called now and then with the share of simulated time done, 0 to 1."""
 
@@ -262,6 +265,8 @@ class Simulation:
         self.refused: dict[str, int] = {}
         self.wall_seconds = 0.0
         self._ids = 0
+        self._busy_events = 0
+        """Scheduled events other than shifts and jobs: the jobs stop when none is left."""
         self._pending: list[tuple[str, str]] = []
         """(agent, ticket) assignments the desk committed since they were last handed out."""
         calendars = {name: BusinessCalendar(spec) for name, spec in scenario.calendars.items()}
@@ -383,6 +388,8 @@ class Simulation:
 
     def _at(self, ts: float, kind: str, arg: Any = None) -> None:
         self._order += 1
+        if kind not in _IDLE_KINDS:
+            self._busy_events += 1
         heapq.heappush(self._heap, (ts, self._order, kind, arg))
 
     def _now(self, ts: float) -> datetime:
@@ -412,6 +419,8 @@ class Simulation:
         }
         while self._heap:
             ts, _, kind, arg = heapq.heappop(self._heap)
+            if kind not in _IDLE_KINDS:
+                self._busy_events -= 1
             if ts > horizon:
                 break
             self._now(ts)
@@ -431,7 +440,7 @@ class Simulation:
         for state in self.agents.values():
             if not state.busy and state.work:
                 self._start_next(state, ts)
-        if any(kind != "shift" for _, _, kind, _ in self._heap):
+        if self._busy_events:  # something besides shifts and jobs is still to happen
             self._at(ts + self.scenario.jobs_every.total_seconds(), "jobs")
 
     def _call(self, what: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
