@@ -46,6 +46,23 @@ AGENT_IDS = ("a-ann", "a-bob", "a-sue", "a-oli")
 CUSTOMER_IDS = ("c-vip", "c-key", "c-reg", "c-pro")
 
 
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[Any]:
+    """Fresh databases on one throwaway PostgreSQL server for the whole session; skips,
+    with the reason, only when no server can be started here or psycopg is missing."""
+    from supportflow.testing.postgres import FreshDatabases, postgres_available, postgres_server
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed (the postgres extra)")
+    reason = postgres_available()
+    if reason is not None:
+        pytest.skip(reason)
+    with postgres_server() as dsn:
+        yield FreshDatabases(dsn)
+
+
 def _memory_store() -> Store:
     return MemoryStore()
 
@@ -57,13 +74,20 @@ def _sqlite_store() -> Store:
 STORE_FACTORIES: list[Any] = [
     pytest.param(_memory_store, id="memory"),
     pytest.param(_sqlite_store, id="sqlite"),
+    pytest.param(None, id="postgres"),
 ]
 
 
 @pytest.fixture(scope="session", params=STORE_FACTORIES)
 def store_factory(request: pytest.FixtureRequest) -> Callable[[], Store]:
-    """Makes an empty store of one shipped kind (the suite runs once per kind)."""
-    factory: Callable[[], Store] = request.param
+    """Makes an empty store of one shipped kind (the suite runs once per kind); the
+    PostgreSQL kind makes a fresh database on the session's server for each store."""
+    factory: Callable[[], Store] | None = request.param
+    if factory is None:
+        from supportflow.storage.postgres import PostgresStore
+
+        databases = request.getfixturevalue("postgres_databases")
+        return lambda: PostgresStore(databases.new_dsn())
     return factory
 
 

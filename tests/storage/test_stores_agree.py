@@ -1,4 +1,4 @@
-"""MemoryStore and SqliteStore, driven with the same random operations, give the same answers.
+"""MemoryStore, SqliteStore and PostgresStore, driven with the same random operations, agree.
 
 Modelled on hypothesis's ``DatabaseComparison``: every rule runs on each store and the
 results (model equality) or exception types must match. After each step everything the open
@@ -19,7 +19,13 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from supportflow.errors import (
     ConcurrencyConflict,
@@ -49,6 +55,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from supportflow.storage.protocols import Store, UnitOfWork
+    from supportflow.testing.postgres import FreshDatabases
 
 Outcome = tuple[str, Any]
 
@@ -576,3 +583,23 @@ StoresAgree.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestStoresAgree = StoresAgree.TestCase
+
+
+def test_postgres_agrees_with_memory_and_sqlite(postgres_databases: FreshDatabases) -> None:
+    """The same machine with a PostgreSQL store as the third (a fresh database per run)."""
+    from supportflow.storage.postgres import PostgresStore
+
+    class WithPostgres(StoresAgree):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stores["postgres"] = PostgresStore(postgres_databases.new_dsn())
+
+    run_state_machine_as_test(
+        WithPostgres,
+        settings=settings(
+            max_examples=30,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )

@@ -83,7 +83,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import attrs
 
@@ -92,6 +92,8 @@ from ..errors import SchemaVersionError, StorageError
 __all__ = [
     "LATEST_VERSION",
     "MIGRATIONS",
+    "MIGRATION_LOCK",
+    "POSTGRESQL",
     "SQLITE",
     "Dialect",
     "Migration",
@@ -106,11 +108,14 @@ class Dialect:
     Statements are written with ``?`` placeholders and ``{name}`` type fields; ``sql()``
     and ``ddl()`` turn them into this dialect's text once, when a store opens.
 
-    No row-locking syntax is needed: writes are plain ``INSERT`` (uniqueness is enforced by
-    keys) and version-checked ``UPDATE ... WHERE version = ?``, which both SQLite and
-    PostgreSQL (at READ COMMITTED) run atomically per row. The one upsert, of cursors
-    (``INSERT ... ON CONFLICT (tenant_id, name) DO UPDATE SET value = excluded.value``), is
-    accepted as written by SQLite (3.24 or later) and PostgreSQL (9.5 or later).
+    No row-locking syntax is needed for writes: they are plain ``INSERT`` (uniqueness is
+    enforced by keys) and version-checked ``UPDATE ... WHERE version = ?``, in
+    transactions the database runs serializably (SQLite has one writer at a time;
+    PostgreSQL units run at ``SERIALIZABLE``, so a read another unit's commit made stale,
+    such as an agent's load, fails the later unit instead of double-booking). The one
+    upsert, of cursors (``INSERT ... ON CONFLICT (tenant_id, name) DO UPDATE SET value =
+    excluded.value``), is accepted as written by SQLite (3.24 or later) and PostgreSQL
+    (9.5 or later).
     """
 
     name: str
@@ -129,6 +134,10 @@ class Dialect:
     """Start a transaction that takes no lock until it reads or writes."""
     begin_write: str
     """Start a transaction that holds the database's write lock (used to migrate)."""
+    insert_suffix: str = ""
+    """Appended to every plain ``INSERT``. PostgreSQL's ``ON CONFLICT DO NOTHING`` keeps
+    the transaction usable after a duplicate key (the store sees no row inserted and
+    raises ``DuplicateEntity``); SQLite's error leaves it usable already."""
 
     def sql(self, statement: str) -> str:
         """``statement`` with this dialect's placeholders."""
@@ -160,7 +169,30 @@ SQLITE = Dialect(
 )
 """SQLite 3.35 or later (partial indexes, WAL)."""
 
-Step: TypeAlias = str | Callable[[sqlite3.Connection, Dialect], None]
+MIGRATION_LOCK = 7_460_301
+"""The PostgreSQL advisory lock key that serializes concurrent migrations."""
+
+POSTGRESQL = Dialect(
+    name="postgresql",
+    placeholder="%s",
+    key='TEXT COLLATE "C"',
+    text="TEXT",
+    integer="BIGINT",
+    json="TEXT",
+    timestamp='TEXT COLLATE "C"',
+    begin="BEGIN ISOLATION LEVEL SERIALIZABLE",
+    # READ COMMITTED, so statements after the lock see what a migrator before us committed.
+    begin_write=(
+        f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"
+    ),
+    insert_suffix=" ON CONFLICT DO NOTHING",
+)
+"""PostgreSQL 12 or later. ``json`` is ``TEXT``, not ``JSONB``: the store reads and writes
+whole documents and never queries inside them, and ``JSONB`` refuses the ``\u0000`` escape
+that a model's JSON may hold. Timestamps are fixed-width UTC text in the ``C`` collation,
+so they sort as instants, as in SQLite."""
+
+Step: TypeAlias = str | Callable[[Any, Dialect], None]
 """A DDL/DML statement template (``{type}`` fields, ``?`` placeholders), or a function."""
 
 
@@ -306,16 +338,19 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 
 
 def migrate(
-    connection: sqlite3.Connection,
+    connection: Any,
     *,
     dialect: Dialect = SQLITE,
     migrations: Sequence[Migration] = MIGRATIONS,
+    errors: tuple[type[Exception], ...] = (sqlite3.Error,),
 ) -> list[int]:
     """Bring the database up to the latest of ``migrations``; return the versions applied.
 
-    ``connection`` must be in autocommit mode (``isolation_level=None``) with no
-    transaction open. A database that is up to date is only read; otherwise everything
-    happens in one write transaction: on any error it rolls back and raises
+    ``connection`` is a DB-API connection whose ``execute`` returns a cursor (``sqlite3``,
+    psycopg 3), in autocommit mode (``isolation_level=None`` for ``sqlite3``) with no
+    transaction open; ``errors`` are its driver's exception classes. A database that is up
+    to date is only read; otherwise everything happens in one write transaction (under
+    ``dialect.begin_write``, which serializes migrators): on any error it rolls back and raises
     :class:`~supportflow.errors.StorageError`. A database recorded at a version above the
     latest known raises :class:`~supportflow.errors.SchemaVersionError` and is not changed.
     """
@@ -323,7 +358,7 @@ def migrate(
     wanted = {migration.version for migration in migrations}
     try:
         done = _recorded(connection)
-    except sqlite3.Error:
+    except errors:
         done = None
     if done is not None:
         _check_not_newer(done, latest)
@@ -352,16 +387,15 @@ def migrate(
                 applied.append(migration.version)
             connection.execute("COMMIT")
         except BaseException:
-            if connection.in_transaction:
-                with suppress(sqlite3.Error):
-                    connection.execute("ROLLBACK")
+            with suppress(*errors):
+                connection.execute("ROLLBACK")
             raise
-    except sqlite3.Error as exc:
+    except errors as exc:
         raise StorageError(f"cannot migrate the database schema: {exc}") from exc
     return applied
 
 
-def _recorded(connection: sqlite3.Connection) -> set[int]:
+def _recorded(connection: Any) -> set[int]:
     return {int(row[0]) for row in connection.execute("SELECT version FROM schema_migrations")}
 
 

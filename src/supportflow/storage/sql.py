@@ -28,6 +28,7 @@ import sqlite3
 import tempfile
 import threading
 import weakref
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
@@ -169,7 +170,7 @@ class _Parsed(Generic[F]):
 
 
 def _translate(
-    exc: sqlite3.Error,
+    exc: Exception,
     kind: str,
     key: str,
     expected: int | None = None,
@@ -265,7 +266,10 @@ def _entity_sql(dialect: Dialect, table: str) -> _EntitySql:
     q = dialect.sql
     return _EntitySql(
         get=q(f"SELECT data FROM {table} WHERE tenant_id = ? AND id = ?"),
-        insert=q(f"INSERT INTO {table} (tenant_id, id, version, data) VALUES (?, ?, ?, ?)"),
+        insert=q(
+            f"INSERT INTO {table} (tenant_id, id, version, data) VALUES (?, ?, ?, ?)"
+            + dialect.insert_suffix
+        ),
         update=q(
             f"UPDATE {table} SET version = ?, data = ? "
             "WHERE tenant_id = ? AND id = ? AND version = ?"
@@ -288,7 +292,7 @@ class _Statements:
         self.ticket_insert = q(
             "INSERT INTO tickets (tenant_id, id, channel, external_id, customer_id, status,"
             " assignee_id, team_id, priority, created_at, updated_at, version, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + dialect.insert_suffix
         )
         self.ticket_updates = tuple(
             q(
@@ -332,7 +336,7 @@ class _Statements:
         self.teams = _entity_sql(dialect, "teams")
         self.event_insert = q(
             "INSERT INTO ticket_events (tenant_id, id, ticket_id, seq, type, at, actor, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)" + dialect.insert_suffix
         )
         self.events_for_ticket = q(
             "SELECT data FROM ticket_events WHERE tenant_id = ? AND ticket_id = ? ORDER BY seq"
@@ -344,7 +348,7 @@ class _Statements:
         self.customer_event_insert = q(
             "INSERT INTO customer_events"
             " (tenant_id, id, customer_id, seq, type, at, actor, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)" + dialect.insert_suffix
         )
         self.customer_events_for_customer = q(
             "SELECT data FROM customer_events WHERE tenant_id = ? AND customer_id = ? ORDER BY seq"
@@ -359,7 +363,7 @@ class _Statements:
         self.message_insert = q(
             "INSERT INTO messages (tenant_id, id, ticket_id, position, created_at, data)"
             " VALUES (?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM messages"
-            " WHERE tenant_id = ? AND ticket_id = ?), ?, ?)"
+            " WHERE tenant_id = ? AND ticket_id = ?), ?, ?)" + dialect.insert_suffix
         )
         self.messages_for_ticket = q(
             "SELECT data FROM messages WHERE tenant_id = ? AND ticket_id = ? ORDER BY position"
@@ -367,6 +371,7 @@ class _Statements:
         self.article_get = q("SELECT data FROM articles WHERE tenant_id = ? AND id = ?")
         self.article_insert = q(
             "INSERT INTO articles (tenant_id, id, status, version, data) VALUES (?, ?, ?, ?, ?)"
+            + dialect.insert_suffix
         )
         self.article_update = q(
             "UPDATE articles SET status = ?, version = ?, data = ?"
@@ -379,7 +384,7 @@ class _Statements:
         )
         self.revision_insert = q(
             "INSERT INTO article_revisions (tenant_id, article_id, version, data)"
-            " VALUES (?, ?, ?, ?)"
+            " VALUES (?, ?, ?, ?)" + dialect.insert_suffix
         )
         self.revisions_for_article = q(
             "SELECT data FROM article_revisions WHERE tenant_id = ? AND article_id = ?"
@@ -392,7 +397,7 @@ class _Statements:
         )
 
 
-class _SqliteUnitOfWork:
+class _SqlUnitOfWork:
     """One deferred SQLite transaction over one tenant; see ``protocols.UnitOfWork``.
 
     The transaction begins at the first read or write. A ``ConcurrencyConflict`` or
@@ -422,11 +427,11 @@ class _SqliteUnitOfWork:
         "_writer",
     )
 
-    def __init__(self, store: SqliteStore, tenant_id: str) -> None:
+    def __init__(self, store: _SqlStore, tenant_id: str) -> None:
         self._store = store
         self._sql = store._sql
         self._tenant_id = tenant_id
-        self._conn: sqlite3.Connection | None = None
+        self._conn: Any = None
         self._state = _NEW
         self._failure: SupportflowError | None = None
         self._writer: int | None = None
@@ -522,7 +527,7 @@ class _SqliteUnitOfWork:
             found = self._cursors = _Cursors(self)
         return found
 
-    def __enter__(self) -> _SqliteUnitOfWork:
+    def __enter__(self) -> _SqlUnitOfWork:
         if self._state != _NEW:
             raise StorageError("a unit of work can be entered only once; open a new one")
         self._conn = self._store._acquire()
@@ -539,12 +544,12 @@ class _SqliteUnitOfWork:
         self._state = _DONE
         if conn is None or state == _DONE:
             return
-        failure: sqlite3.Error | None = None
+        failure: Exception | None = None
         if state == _IN_TX:
             self._release_write_lock()
             try:
                 conn.execute("ROLLBACK")
-            except sqlite3.Error as error:
+            except self._store._errors as error:
                 failure = error
         self._store._release(conn, healthy=failure is None)
         if failure is not None and exc is None and not self._store._closed:
@@ -556,7 +561,7 @@ class _SqliteUnitOfWork:
         if self._state == _IN_TX and conn is not None:
             try:
                 conn.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except self._store._errors as exc:
                 raise self._fail(exc, "unit of work", self._tenant_id) from exc
             self._state = _IDLE
             self._release_write_lock()
@@ -574,10 +579,10 @@ class _SqliteUnitOfWork:
             self._release_write_lock()
             try:
                 conn.execute("ROLLBACK")
-            except sqlite3.Error as exc:
+            except self._store._errors as exc:
                 raise self._fail(exc, "unit of work", self._tenant_id) from exc
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> Any:
         """The connection, in a transaction (begun here if none is open)."""
         conn = self._conn
         if self._state == _IN_TX and conn is not None:
@@ -588,7 +593,7 @@ class _SqliteUnitOfWork:
             raise self._misuse()
         try:
             conn.execute(self._sql.begin)
-        except sqlite3.Error as exc:
+        except self._store._errors as exc:
             raise self._fail(exc, "unit of work", self._tenant_id) from exc
         self._state = _IN_TX
         if self._tickets is not None:
@@ -596,25 +601,30 @@ class _SqliteUnitOfWork:
         return conn
 
     def _one(self, sql: str, params: Sequence[Any], kind: str, key: str) -> Any:
-        """The first row of a query, or None; a parameter SQLite cannot encode (a lone
-        surrogate) matches nothing, as no stored text contains one."""
+        """The first row of a query, or None; a parameter the database cannot encode (a
+        lone surrogate; a NUL in PostgreSQL) matches nothing, as no stored text has one."""
         conn = self._connection()
         try:
             return conn.execute(sql, params).fetchone()
-        except sqlite3.Error as exc:
-            raise self._fail(exc, kind, key) from exc
         except UnicodeEncodeError:
             return None
+        except self._store._errors as exc:
+            if self._store._unencodable(exc):
+                return None
+            raise self._fail(exc, kind, key) from exc
 
     def _all(self, sql: str, params: Sequence[Any], kind: str, key: str) -> list[Any]:
-        """Every row of a query; see :meth:`_one` for parameters SQLite cannot encode."""
+        """Every row of a query; see :meth:`_one` for parameters it cannot encode."""
         conn = self._connection()
         try:
-            return conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise self._fail(exc, kind, key) from exc
+            rows: list[Any] = conn.execute(sql, params).fetchall()
+            return rows
         except UnicodeEncodeError:
             return []
+        except self._store._errors as exc:
+            if self._store._unencodable(exc):
+                return []
+            raise self._fail(exc, kind, key) from exc
 
     def _write(
         self,
@@ -624,16 +634,23 @@ class _SqliteUnitOfWork:
         key: str,
         expected: int | None = None,
         other_key: tuple[str, str] | None = None,
-    ) -> sqlite3.Cursor:
+    ) -> Any:
         conn = self._connection()
         if self._writer is None:
             self._claim_write_lock(kind, key)
         try:
             return conn.execute(sql, params)
-        except sqlite3.Error as exc:
-            raise self._fail(exc, kind, key, expected, other_key) from exc
         except (OverflowError, UnicodeEncodeError) as exc:
             raise ValidationFailed(kind, f"{key!r} cannot be stored: {exc}") from exc
+        except self._store._errors as exc:
+            if self._store._unencodable(exc):
+                raise ValidationFailed(kind, f"{key!r} cannot be stored: {exc}") from exc
+            raise self._fail(exc, kind, key, expected, other_key) from exc
+
+    def _insert(self, sql: str, params: Sequence[Any], kind: str, key: str) -> None:
+        """Insert one row; a key already taken is ``DuplicateEntity`` and changes nothing."""
+        if self._write(sql, params, kind, key).rowcount == 0:
+            raise DuplicateEntity(kind, key)
 
     def _misuse(self) -> StorageError:
         if self._state == _NEW:
@@ -642,13 +659,13 @@ class _SqliteUnitOfWork:
 
     def _fail(
         self,
-        exc: sqlite3.Error,
+        exc: Exception,
         kind: str,
         key: str,
         expected: int | None = None,
         other_key: tuple[str, str] | None = None,
     ) -> SupportflowError:
-        error = _translate(exc, kind, key, expected, other_key)
+        error = self._store._translate(exc, kind, key, expected, other_key)
         if isinstance(error, ConcurrencyConflict | StorageError):
             self._abort(error)
         return error
@@ -670,7 +687,7 @@ class _SqliteUnitOfWork:
         if self._state == _IN_TX and conn is not None:
             self._state = _IDLE
             self._release_write_lock()
-            with suppress(sqlite3.Error):
+            with suppress(*self._store._errors):
                 conn.execute("ROLLBACK")
 
     def _claim_write_lock(self, kind: str, key: str) -> None:
@@ -706,7 +723,7 @@ class _Tickets:
 
     __slots__ = ("_parsed", "_sql", "_tenant", "_uow", "seen")
 
-    def __init__(self, uow: _SqliteUnitOfWork) -> None:
+    def __init__(self, uow: _SqlUnitOfWork) -> None:
         self._uow = uow
         self._sql = uow._sql
         self._tenant = uow._tenant_id
@@ -751,9 +768,15 @@ class _Tickets:
             ticket.version,
             data,
         )
-        self._uow._write(
-            self._sql.ticket_insert, params, "ticket", ticket.id, None, _external_key(ticket)
-        )
+        uow = self._uow
+        other_key = _external_key(ticket)
+        cursor = uow._write(self._sql.ticket_insert, params, "ticket", ticket.id, None, other_key)
+        if cursor.rowcount == 0:
+            # Skipped on a key already taken (PostgreSQL): the id, else the external id.
+            version = (self._tenant, ticket.id)
+            taken = uow._one(self._sql.ticket_version, version, "ticket", ticket.id) is not None
+            key = ticket.id if taken or other_key is None else other_key[1]
+            raise DuplicateEntity("ticket", key)
         self.seen[ticket.id] = ticket
         if type(ticket) is Ticket:
             self._parsed.remember(data, ticket)
@@ -825,12 +848,12 @@ class _Entities(Generic[M]):
 
     def __init__(
         self,
-        uow: _SqliteUnitOfWork,
+        uow: _SqlUnitOfWork,
         sql: _EntitySql,
         parsed: _Parsed[M],
         missing: type[NotFound],
     ) -> None:
-        self._uow: _SqliteUnitOfWork = uow
+        self._uow: _SqlUnitOfWork = uow
         self._sql: _EntitySql = sql
         self._tenant = uow._tenant_id
         self._parsed: _Parsed[M] = parsed
@@ -847,7 +870,7 @@ class _Entities(Generic[M]):
     def add(self, obj: M) -> None:
         data = obj.model_dump_json()
         params = (self._tenant, obj.id, obj.version, data)
-        self._uow._write(self._sql.insert, params, self._kind, obj.id)
+        self._uow._insert(self._sql.insert, params, self._kind, obj.id)
         if type(obj) is self._model:
             self._parsed.remember(data, obj)
 
@@ -884,8 +907,8 @@ class _EventLog(Generic[E]):
     _stream_key: str
     _query_names: tuple[str, str, str]
 
-    def __init__(self, uow: _SqliteUnitOfWork) -> None:
-        self._uow: _SqliteUnitOfWork = uow
+    def __init__(self, uow: _SqlUnitOfWork) -> None:
+        self._uow: _SqlUnitOfWork = uow
         self._sql = uow._sql
         self._tenant = uow._tenant_id
         self._queries: tuple[str, ...] = tuple(getattr(self._sql, n) for n in self._query_names)
@@ -922,7 +945,7 @@ class _EventLog(Generic[E]):
             event.actor,
             event.model_dump_json(),
         )
-        self._uow._write(self._queries[0], params, self._kind, event.id)
+        self._uow._insert(self._queries[0], params, self._kind, event.id)
 
     def _stream(self, stream_id: str) -> list[E]:
         params = (self._tenant, stream_id)
@@ -932,12 +955,7 @@ class _EventLog(Generic[E]):
     def between(self, start: datetime, end: datetime) -> Iterator[E]:
         """Streams the events in batches; consume the iterator inside the unit of work."""
         params = (self._tenant, _aware("start", start), _aware("end", end))
-        conn = self._uow._connection()
-        try:
-            cursor = conn.execute(self._queries[2], params)
-        except sqlite3.Error as exc:
-            raise self._uow._fail(exc, self._kind, "between") from exc
-        return _stream(cursor, self._model, self._kind)
+        return _stream(self._uow, self._queries[2], params, self._model, self._kind)
 
 
 class _Events(_EventLog[TicketEvent]):
@@ -970,26 +988,40 @@ class _CustomerEvents(_EventLog[CustomerEvent]):
         return self._stream(customer_id)
 
 
-def _stream(cursor: sqlite3.Cursor, model: type[B], kind: str) -> Iterator[B]:
+def _stream(
+    uow: _SqlUnitOfWork, sql: str, params: Sequence[Any], model: type[B], kind: str
+) -> Iterator[B]:
     """The models in a query's ``data`` column, fetched in batches.
 
-    Validates with the model's schema validator directly: a million events read for a
-    report spend a second in the two wrappers ``_load`` goes through.
+    The query runs at the first ``next()``, so an iterator never started holds no cursor;
+    the cursor is closed when the iterator ends or is dropped. Validates with the model's
+    schema validator directly: a million events read for a report spend a second in the
+    two wrappers ``_load`` goes through.
     """
+    store = uow._store
+    conn = uow._connection()
+    try:
+        cursor = store._open_stream(conn, sql, params)
+    except store._errors as exc:
+        raise uow._fail(exc, kind, "between") from exc
     validate = model.__pydantic_validator__.validate_json
-    while True:
-        try:
-            rows = cursor.fetchmany(_FETCH_BATCH)
-        except sqlite3.Error as exc:
-            raise _translate(exc, kind, "between") from exc
-        if not rows:
-            return
-        try:
-            for row in rows:
-                loaded: B = validate(row[0])
-                yield loaded
-        except (ValidationError, ValidationFailed) as exc:
-            raise StorageError(f"a stored {kind} is unreadable: {exc}") from exc
+    try:
+        while True:
+            try:
+                rows = cursor.fetchmany(_FETCH_BATCH)
+            except store._errors as exc:
+                raise store._translate(exc, kind, "between") from exc
+            if not rows:
+                return
+            try:
+                for row in rows:
+                    loaded: B = validate(row[0])
+                    yield loaded
+            except (ValidationError, ValidationFailed) as exc:
+                raise StorageError(f"a stored {kind} is unreadable: {exc}") from exc
+    finally:
+        with suppress(*store._errors):
+            cursor.close()
 
 
 class _Messages:
@@ -997,7 +1029,7 @@ class _Messages:
 
     __slots__ = ("_sql", "_tenant", "_uow")
 
-    def __init__(self, uow: _SqliteUnitOfWork) -> None:
+    def __init__(self, uow: _SqlUnitOfWork) -> None:
         self._uow = uow
         self._sql = uow._sql
         self._tenant = uow._tenant_id
@@ -1013,7 +1045,7 @@ class _Messages:
             _utc(message.created_at),
             message.model_dump_json(),
         )
-        self._uow._write(self._sql.message_insert, params, "message", message.id)
+        self._uow._insert(self._sql.message_insert, params, "message", message.id)
 
     def for_ticket(self, ticket_id: str) -> list[Message]:
         params = (self._tenant, ticket_id)
@@ -1026,7 +1058,7 @@ class _Articles:
 
     __slots__ = ("_parsed", "_sql", "_tenant", "_uow")
 
-    def __init__(self, uow: _SqliteUnitOfWork) -> None:
+    def __init__(self, uow: _SqlUnitOfWork) -> None:
         self._uow = uow
         self._sql = uow._sql
         self._tenant = uow._tenant_id
@@ -1043,7 +1075,7 @@ class _Articles:
     def add(self, article: Article) -> None:
         data = article.model_dump_json()
         params = (self._tenant, article.id, article.status.value, article.version, data)
-        self._uow._write(self._sql.article_insert, params, "article", article.id)
+        self._uow._insert(self._sql.article_insert, params, "article", article.id)
         if type(article) is Article:
             self._parsed.remember(data, article)
 
@@ -1068,7 +1100,7 @@ class _Articles:
             revision.version,
             revision.model_dump_json(),
         )
-        self._uow._write(self._sql.revision_insert, params, "article revision", key)
+        self._uow._insert(self._sql.revision_insert, params, "article revision", key)
 
     def revisions(self, article_id: str) -> list[ArticleRevision]:
         params = (self._tenant, article_id)
@@ -1091,7 +1123,7 @@ class _Cursors:
 
     __slots__ = ("_sql", "_tenant", "_uow")
 
-    def __init__(self, uow: _SqliteUnitOfWork) -> None:
+    def __init__(self, uow: _SqlUnitOfWork) -> None:
         self._uow = uow
         self._sql = uow._sql
         self._tenant = uow._tenant_id
@@ -1107,7 +1139,105 @@ class _Cursors:
         self._uow._write(self._sql.cursor_put, (self._tenant, name, value), "cursor", name)
 
 
-class SqliteStore:
+class _SqlStore(ABC):
+    """What the SQL stores share: the statements in one dialect, the parsed-model caches,
+    a pool of connections and the units of work. A subclass says how to connect, which
+    exceptions its driver raises and what each means (``_translate``)."""
+
+    _errors: tuple[type[Exception], ...]
+    """The driver's exception classes, caught around every statement."""
+
+    def __init__(self, dialect: Dialect, description: str) -> None:
+        self._description = description
+        self._sql = _Statements(dialect)
+        self._parsed_tickets = _Parsed(Ticket, "ticket")
+        self._parsed_customers = _Parsed(Customer, "customer")
+        self._parsed_agents = _Parsed(Agent, "agent")
+        self._parsed_teams = _Parsed(Team, "team")
+        self._parsed_articles = _Parsed(Article, "article", _PARSED_ARTICLES_LIMIT)
+        self._lock = threading.Lock()
+        self._connections: list[Any] = []
+        self._idle: deque[Any] = deque()
+        self._writers: dict[int, _SqlUnitOfWork] = {}
+        self._closed = False
+
+    def unit_of_work(self, tenant_id: str = DEFAULT_TENANT) -> UnitOfWork:
+        """A new unit of work scoped to ``tenant_id``; its transaction begins on first use."""
+        if not isinstance(tenant_id, str) or not tenant_id.strip():
+            raise ValidationFailed("tenant_id", "must be a non-empty string")
+        if self._closed:
+            raise StorageError("the store is closed")
+        return _SqlUnitOfWork(self, tenant_id)
+
+    def close(self) -> None:
+        """Close every connection. Idempotent."""
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+            self._idle.clear()
+        for conn in connections:
+            with suppress(*self._errors):
+                conn.close()
+
+    @abstractmethod
+    def _new_connection(self) -> Any:
+        """A new connection in autocommit mode, set up for this store."""
+
+    @abstractmethod
+    def _translate(
+        self,
+        exc: Exception,
+        kind: str,
+        key: str,
+        expected: int | None = None,
+        other_key: tuple[str, str] | None = None,
+    ) -> SupportflowError:
+        """The supportflow error for a driver error."""
+
+    @abstractmethod
+    def _in_transaction(self, conn: Any) -> bool:
+        """Whether ``conn`` has a transaction open."""
+
+    def _unencodable(self, exc: Exception) -> bool:
+        """Whether ``exc`` says a parameter cannot be sent (the statement never ran)."""
+        return False
+
+    def _open_stream(self, conn: Any, sql: str, params: Sequence[Any]) -> Any:
+        """A cursor over ``sql``'s rows, fetched in batches by ``fetchmany``."""
+        return conn.execute(sql, params)
+
+    def _connect(self) -> Any:
+        try:
+            conn = self._new_connection()
+        except self._errors as exc:
+            raise StorageError(f"cannot open {self._description}: {exc}") from exc
+        with self._lock:
+            if self._closed:
+                conn.close()
+                raise StorageError("the store is closed")
+            self._connections.append(conn)
+        return conn
+
+    def _acquire(self) -> Any:
+        if self._closed:
+            raise StorageError("the store is closed")
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return self._connect()
+
+    def _release(self, conn: Any, *, healthy: bool) -> None:
+        if healthy and not self._closed and not self._in_transaction(conn):
+            self._idle.append(conn)
+            return
+        with self._lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        with suppress(*self._errors):
+            conn.close()
+
+
+class SqliteStore(_SqlStore):
     """A :class:`~supportflow.storage.protocols.Store` in one SQLite database.
 
     ``path`` is a database file (created and migrated on first open) or ``":memory:"``.
@@ -1149,24 +1279,16 @@ class SqliteStore:
         store.close()
     """
 
+    _errors = (sqlite3.Error,)
+
     def __init__(
         self, path: str | os.PathLike[str] = ":memory:", *, busy_timeout_s: float = 5.0
     ) -> None:
         if not busy_timeout_s >= 0:
             raise ValidationFailed("busy_timeout_s", "must be a number of seconds >= 0")
         self._path = os.fspath(path)
+        super().__init__(SQLITE, repr(self._path))
         self._timeout = float(busy_timeout_s)
-        self._sql = _Statements(SQLITE)
-        self._parsed_tickets = _Parsed(Ticket, "ticket")
-        self._parsed_customers = _Parsed(Customer, "customer")
-        self._parsed_agents = _Parsed(Agent, "agent")
-        self._parsed_teams = _Parsed(Team, "team")
-        self._parsed_articles = _Parsed(Article, "article", _PARSED_ARTICLES_LIMIT)
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
-        self._idle: deque[sqlite3.Connection] = deque()
-        self._writers: dict[int, _SqliteUnitOfWork] = {}
-        self._closed = False
         self._synchronous = "NORMAL"
         self._file = self._path
         self._cleanup: Callable[[], object] | None = None
@@ -1190,59 +1312,32 @@ class SqliteStore:
             raise
         self._idle.append(conn)
 
-    def unit_of_work(self, tenant_id: str = DEFAULT_TENANT) -> UnitOfWork:
-        """A new unit of work scoped to ``tenant_id``; its transaction begins on first use."""
-        if not isinstance(tenant_id, str) or not tenant_id.strip():
-            raise ValidationFailed("tenant_id", "must be a non-empty string")
-        if self._closed:
-            raise StorageError("the store is closed")
-        return _SqliteUnitOfWork(self, tenant_id)
-
     def close(self) -> None:
         """Close every connection (and delete a ``":memory:"`` database). Idempotent."""
-        with self._lock:
-            self._closed = True
-            connections, self._connections = self._connections, []
-            self._idle.clear()
-        for conn in connections:
-            with suppress(sqlite3.Error):
-                conn.close()
+        super().close()
         if self._cleanup is not None:
             self._cleanup()
 
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(
-                self._file,
-                timeout=self._timeout,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-            conn.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open {self._path!r}: {exc}") from exc
-        with self._lock:
-            if self._closed:
-                conn.close()
-                raise StorageError("the store is closed")
-            self._connections.append(conn)
+    def _new_connection(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._file,
+            timeout=self._timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
         return conn
 
-    def _acquire(self) -> sqlite3.Connection:
-        if self._closed:
-            raise StorageError("the store is closed")
-        try:
-            return self._idle.pop()
-        except IndexError:
-            return self._connect()
+    def _translate(
+        self,
+        exc: Exception,
+        kind: str,
+        key: str,
+        expected: int | None = None,
+        other_key: tuple[str, str] | None = None,
+    ) -> SupportflowError:
+        return _translate(exc, kind, key, expected, other_key)
 
-    def _release(self, conn: sqlite3.Connection, *, healthy: bool) -> None:
-        if healthy and not self._closed and not conn.in_transaction:
-            self._idle.append(conn)
-            return
-        with self._lock:
-            if conn in self._connections:
-                self._connections.remove(conn)
-        with suppress(sqlite3.Error):
-            conn.close()
+    def _in_transaction(self, conn: sqlite3.Connection) -> bool:
+        return conn.in_transaction

@@ -35,7 +35,13 @@ from types import TracebackType
 
 from supportflow.errors import SupportflowError
 
-__all__ = ["PostgresServer", "PostgresUnavailable", "postgres_available", "postgres_server"]
+__all__ = [
+    "FreshDatabases",
+    "PostgresServer",
+    "PostgresUnavailable",
+    "postgres_available",
+    "postgres_server",
+]
 
 START_TIMEOUT = 20
 """Seconds the server gets to accept connections before :class:`PostgresUnavailable`."""
@@ -310,3 +316,58 @@ def postgres_available() -> str | None:
             return None
     except PostgresUnavailable as exc:
         return str(exc)
+
+
+class FreshDatabases:
+    """Empty, migrated databases on one server, one per call, for store tests.
+
+    A database nobody is connected to any more (its store closed, or collected) is handed
+    out again, emptied with ``TRUNCATE`` (about 50 ms); otherwise a new one is copied from
+    a template migrated once (``CREATE DATABASE ... TEMPLATE``, about 250 ms). Needs
+    psycopg (the ``postgres`` extra)::
+
+        with postgres_server() as dsn:
+            databases = FreshDatabases(dsn)
+            store = PostgresStore(databases.new_dsn())
+    """
+
+    def __init__(self, server_dsn: str) -> None:
+        self._server_dsn = server_dsn
+        self._made: list[str] = []
+        self._template: str | None = None
+
+    def new_dsn(self) -> str:
+        """The DSN of an empty database at the latest schema version."""
+        import psycopg
+        from psycopg import conninfo
+
+        from supportflow.storage.postgres import PostgresStore
+
+        def dsn_of(name: str) -> str:
+            return conninfo.make_conninfo(self._server_dsn, dbname=name)
+
+        with psycopg.connect(self._server_dsn, autocommit=True) as admin:
+            if self._template is None:
+                template = f"supportflow_template_{os.getpid()}"
+                admin.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+                admin.execute(f'CREATE DATABASE "{template}"')
+                PostgresStore(dsn_of(template)).close()
+                self._template = template
+            rows = admin.execute(
+                "SELECT DISTINCT datname FROM pg_stat_activity WHERE datname = ANY(%s)",
+                (self._made,),
+            ).fetchall()
+            in_use = {row[0] for row in rows}
+            idle = [name for name in self._made if name not in in_use]
+            if not idle:
+                name = f"supportflow_{os.getpid()}_{len(self._made) + 1}"
+                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
+                self._made.append(name)
+                return dsn_of(name)
+        with psycopg.connect(dsn_of(idle[0]), autocommit=True) as conn:
+            tables = conn.execute(
+                "SELECT quote_ident(table_name) FROM information_schema.tables"
+                " WHERE table_schema = 'public' AND table_name <> 'schema_migrations'"
+            ).fetchall()
+            conn.execute("TRUNCATE " + ", ".join(row[0] for row in tables))
+        return dsn_of(idle[0])
