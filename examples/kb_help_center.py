@@ -23,7 +23,9 @@ HELP_CENTER = Path(__file__).resolve().parents[1] / "tests" / "kb" / "data" / "h
 def main() -> None:
     desk = SupportDesk(MemoryStore(), clock=FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC)))
     desk.add_team(Team(id="support", name="Support"))
-    desk.add_agent(Agent(id="ana", name="Ana", teams=("support",), languages=("en", "zh")))
+    desk.add_agent(  # the team lead: may mark any ticket solved (supportflow.roles)
+        Agent(id="ana", name="Ana", teams=("support",), languages=("en", "zh"), role="lead")
+    )
     desk.add_customer(Customer(id="acme", name="Acme Logistics"))
 
     for export in ("export.json", "export.csv", "markdown"):

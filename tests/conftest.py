@@ -110,6 +110,16 @@ def _populate(desk: SupportDesk) -> None:
             status=AgentStatus.OFFLINE,
         )
     )
+    # The team lead: offline, so routing never hands them work; leads may act on any ticket.
+    desk.add_agent(
+        Agent(
+            id="a-lead",
+            name="Lee",
+            teams=("t-support",),
+            role=AgentRole.LEAD,
+            status=AgentStatus.OFFLINE,
+        )
+    )
     desk.add_customer(Customer(id="c-vip", name="Vera", tier=CustomerTier.VIP))
     desk.add_customer(Customer(id="c-key", name="Kai", tier=CustomerTier.KEY))
     desk.add_customer(Customer(id="c-reg", name="Rita", tier=CustomerTier.REGULAR))

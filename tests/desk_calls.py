@@ -66,6 +66,7 @@ VALID: dict[str, dict[str, Any]] = {
         "received_at": None,
     },
     "assign": {"ticket_id": T(S.NEW), "agent_id": "a-bob", "actor": "a-lead"},
+    "take_next": {"agent_id": "a-bob"},
     "acknowledge": {"ticket_id": T(S.ASSIGNED), "agent_id": "a-bob"},
     "reply": {
         "ticket_id": T(S.IN_PROGRESS),
@@ -110,6 +111,14 @@ VALID: dict[str, dict[str, Any]] = {
         "surge_settings": None,
     },
     "set_sla_policy": {"policy": POLICY},
+    "override_sla_target": {
+        "ticket_id": T(S.IN_PROGRESS),
+        "metric": "resolution",
+        "within": timedelta(hours=4),
+        "actor": "a-lead",
+        "reason": "promised to the customer",
+        "calendar": None,
+    },
     "find_by_external_id": {"channel": "email", "external_id": "msg-1"},
     "list_tickets": {"status": None, "assignee_id": None, "customer_id": None},
     "get_customer": {"customer_id": "c-reg"},

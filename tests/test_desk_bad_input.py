@@ -223,6 +223,7 @@ TICKET_METHODS = [
     "explain_sla",
     "suggest_articles",
     "mark_solved",
+    "override_sla_target",
 ]
 AGENT_METHODS = [
     "acknowledge",
@@ -241,8 +242,23 @@ for _method in TICKET_METHODS:
     CASES += _id_cases(_method, "ticket_id", required=True, unknown=TicketNotFound)
 for _method in AGENT_METHODS:
     CASES += _id_cases(_method, "agent_id", required=True, unknown=AgentNotFound)
-for _method in ["assign", "escalate", "close", "reopen", "suggest_articles"]:
+for _method in ["assign", "escalate", "close", "reopen", "suggest_articles", "override_sla_target"]:
     CASES += _id_cases(_method, "actor", required=True, unknown=None)
+CASES += _enum_cases("override_sla_target", "metric", required=True)
+CASES += _text_cases("override_sla_target", "reason")
+CASES += [
+    ("override_sla_target", "within", v, ValidationFailed, "within")
+    for v in [timedelta(0), timedelta(minutes=-5), timedelta(days=367), "4h", 3600, True]
+]
+CASES += [
+    ("override_sla_target", "calendar", v, ValidationFailed, "calendar") for v in ["nowhere", "", 7]
+]
+CASES += [
+    # A resolved ticket's clocks have stopped: there is no target left to move.
+    ("override_sla_target", "ticket_id", T(S.RESOLVED), InvalidTransition, None),
+    ("add_agent", "agent", {"id": "system", "name": "Robot"}, ValidationFailed, "agent.id"),
+    ("add_agent", "agent", {"id": "customer:c-reg", "name": "Rita"}, ValidationFailed, "agent.id"),
+]
 CASES += _id_cases("assign", "agent_id", required=False, unknown=AgentNotFound)
 CASES += _id_cases("escalate", "to_agent_id", required=False, unknown=AgentNotFound)
 CASES += _id_cases("escalate", "to_team_id", required=False, unknown=TeamNotFound)

@@ -205,7 +205,7 @@ def test_escalate_with_route_goes_to_a_senior_then_to_the_escalation_team(
         ticket = desk.intake(channel="email", customer_id="c-reg", body="Hi", team_id="t-support")
         ticket = desk.assign(ticket.id)
         assert ticket.assignee_id != "a-sen"
-        first = desk.escalate(ticket.id, actor="a-bob", reason="tricky", route=True)
+        first = desk.escalate(ticket.id, actor=ticket.assignee_id, reason="tricky", route=True)
         assert (first.escalation_level, first.assignee_id) == (1, "a-sen")
         event = last_event(desk, ticket.id)
         assert event.data["reason"] == "tricky"
@@ -223,7 +223,7 @@ def test_escalate_with_route_and_nobody_senior_is_refused_and_stores_nothing(
         ticket = desk.assign(ticket.id)
         before = snapshot(desk)
         with pytest.raises(AssignmentFailed, match="senior"):
-            desk.escalate(ticket.id, actor="a-bob", reason="tricky", route=True)
+            desk.escalate(ticket.id, actor=ticket.assignee_id, reason="tricky", route=True)
         assert snapshot(desk) == before
 
 

@@ -38,6 +38,7 @@ def test_event_types_are_past_tense_ticket_and_sla_events() -> None:
         "sla.breached",
         "sla.escalated",
         "sla.retargeted",
+        "sla.target_overridden",
         "kb.suggested",
         "kb.article_linked",
         "feedback.survey_requested",

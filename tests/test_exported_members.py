@@ -55,6 +55,7 @@ PUBLIC_API = [
     "NotFound",
     "NotPermitted",
     "OptionalDependencyMissing",
+    "PermissionDenied",
     "Pipeline",
     "PluginNotFound",
     "Priority",

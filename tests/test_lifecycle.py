@@ -27,7 +27,7 @@ from supportflow import (
     AgentStatus,
     AssignmentFailed,
     InvalidTransition,
-    NotPermitted,
+    PermissionDenied,
     ReopenWindowExpired,
     Store,
     SupportDesk,
@@ -45,6 +45,7 @@ from supportflow.lifecycle import (
     mermaid_diagram,
     next_status,
 )
+from supportflow.roles import PERMISSIONS, DeskAction, customer_actor, permits, relations_of
 from supportflow.testing import FixedClock
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md"
@@ -200,8 +201,10 @@ def test_mermaid_diagram_draws_every_transition() -> None:
 # -- the desk moves tickets exactly as the table says ------------------------------------
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-AGENTS = ("a-ann", "a-bob", "a-sue", "a-oli")
+AGENTS = ("a-ann", "a-bob", "a-sue", "a-oli", "a-lead")
 ONLINE_AGENTS = ("a-ann", "a-bob", "a-sue")
+ACTORS = st.sampled_from(["assignee", "assignee", *ONLINE_AGENTS, "a-lead"])
+"""Who acts: mostly the assignee; also other agents and the (offline) lead."""
 OPEN = frozenset(TicketStatus) - {S.RESOLVED, S.CLOSED}
 MAX_TICKETS = 4
 SLOTS = st.integers(min_value=0, max_value=MAX_TICKETS - 1)
@@ -219,6 +222,8 @@ class DeskLifecycle(RuleBasedStateMachine):
         self.desk = SupportDesk(store, clock=self.clock)
         populate(self.desk)
         self.agents = {agent_id: self.desk.get_agent(agent_id) for agent_id in AGENTS}
+        with store.unit_of_work(self.desk.tenant_id) as uow:
+            self.teams = {team.id: team for team in uow.teams.list()}
         self.ticket_ids: list[str] = []
         self.recorded: dict[str, str] = {}
         self.counter = 0
@@ -290,6 +295,18 @@ class DeskLifecycle(RuleBasedStateMachine):
         if new_tickets == 0:
             assert result == new
         return after
+
+    def actor(self, who: str, ticket: Ticket) -> str:
+        """``who``, or the ticket's assignee (``a-bob`` if none) for ``"assignee"``."""
+        return (ticket.assignee_id or "a-bob") if who == "assignee" else who
+
+    def permitted(self, action: DeskAction, actor: str, ticket: Ticket) -> bool:
+        """What the permission table (``supportflow.roles``) says ``actor`` may do."""
+        agent = self.agents.get(actor)
+        if agent is None:
+            return customer_actor(actor, ticket) and PERMISSIONS[action].customer
+        team = None if ticket.team_id is None else self.teams.get(ticket.team_id)
+        return permits(action, agent.role, relations_of(agent, ticket, team))
 
     def target(self, ticket: Ticket, event: LifecycleEvent) -> TicketStatus | None:
         return TRANSITIONS.get((ticket.status, event))
@@ -380,27 +397,30 @@ class DeskLifecycle(RuleBasedStateMachine):
         ticket_id = self.pick(slot, prefer, E.ACKNOWLEDGE)
         before = self.state()
         ticket = before[ticket_id][0]
-        agent = (ticket.assignee_id or "a-bob") if who == "assignee" else who
+        agent = self.actor(who, ticket)
         call = partial(self.desk.acknowledge, ticket_id, agent_id=agent)
         target = self.target(ticket, E.ACKNOWLEDGE)
         if target is None:
             return self.refused(before, InvalidTransition, call)
         if agent != ticket.assignee_id:
-            return self.refused(before, NotPermitted, call)
+            return self.refused(before, PermissionDenied, call)
         result = call()
         self.accepted(before, ticket_id, result, event_type="ticket.acknowledged", status=target)
         assert result.acknowledged_at == self.clock.now()
         return None
 
-    @rule(slot=SLOTS, prefer=st.booleans(), agent=st.sampled_from(ONLINE_AGENTS))
-    def reply(self, slot: int, prefer: bool, agent: str) -> None:
+    @rule(slot=SLOTS, prefer=st.booleans(), who=ACTORS)
+    def reply(self, slot: int, prefer: bool, who: str) -> None:
         ticket_id = self.pick(slot, prefer, E.REPLY)
         before = self.state()
         ticket = before[ticket_id][0]
+        agent = self.actor(who, ticket)
         call = partial(self.desk.reply, ticket_id, agent_id=agent, body="Try a restart")
         target = self.target(ticket, E.REPLY)
         if target is None:
             return self.refused(before, InvalidTransition, call)
+        if not self.permitted(DeskAction.REPLY, agent, ticket):
+            return self.refused(before, PermissionDenied, call)
         result = call()
         self.accepted(
             before, ticket_id, result, event_type="ticket.replied", status=target, messages=1
@@ -432,15 +452,18 @@ class DeskLifecycle(RuleBasedStateMachine):
         assert self.desk.messages(ticket_id)[-1].internal is True
         return None
 
-    @rule(slot=SLOTS, prefer=st.booleans(), agent=st.sampled_from(ONLINE_AGENTS))
-    def request_info(self, slot: int, prefer: bool, agent: str) -> None:
+    @rule(slot=SLOTS, prefer=st.booleans(), who=ACTORS)
+    def request_info(self, slot: int, prefer: bool, who: str) -> None:
         ticket_id = self.pick(slot, prefer, E.REQUEST_INFO)
         before = self.state()
         ticket = before[ticket_id][0]
+        agent = self.actor(who, ticket)
         call = partial(self.desk.request_info, ticket_id, agent_id=agent, body="Serial no.?")
         target = self.target(ticket, E.REQUEST_INFO)
         if target is None:
             return self.refused(before, InvalidTransition, call)
+        if not self.permitted(DeskAction.REQUEST_INFO, agent, ticket):
+            return self.refused(before, PermissionDenied, call)
         result = call()
         self.accepted(
             before, ticket_id, result, event_type="ticket.info_requested", status=target, messages=1
@@ -500,28 +523,34 @@ class DeskLifecycle(RuleBasedStateMachine):
         assert self.state() == before
         assert result == before[ticket_id][0]
 
-    @rule(slot=SLOTS, prefer=st.booleans(), agent=st.sampled_from(ONLINE_AGENTS))
-    def hold(self, slot: int, prefer: bool, agent: str) -> None:
+    @rule(slot=SLOTS, prefer=st.booleans(), who=ACTORS)
+    def hold(self, slot: int, prefer: bool, who: str) -> None:
         ticket_id = self.pick(slot, prefer, E.HOLD)
         before = self.state()
         ticket = before[ticket_id][0]
+        agent = self.actor(who, ticket)
         call = partial(self.desk.hold, ticket_id, agent_id=agent, reason="waiting on vendor")
         target = self.target(ticket, E.HOLD)
         if target is None:
             return self.refused(before, InvalidTransition, call)
+        if not self.permitted(DeskAction.HOLD, agent, ticket):
+            return self.refused(before, PermissionDenied, call)
         result = call()
         self.accepted(before, ticket_id, result, event_type="ticket.held", status=target)
         return None
 
-    @rule(slot=SLOTS, prefer=st.booleans(), agent=st.sampled_from(ONLINE_AGENTS))
-    def release(self, slot: int, prefer: bool, agent: str) -> None:
+    @rule(slot=SLOTS, prefer=st.booleans(), who=ACTORS)
+    def release(self, slot: int, prefer: bool, who: str) -> None:
         ticket_id = self.pick(slot, prefer, E.RELEASE)
         before = self.state()
         ticket = before[ticket_id][0]
+        agent = self.actor(who, ticket)
         call = partial(self.desk.release, ticket_id, agent_id=agent)
         target = self.target(ticket, E.RELEASE)
         if target is None:
             return self.refused(before, InvalidTransition, call)
+        if not self.permitted(DeskAction.RELEASE, agent, ticket):
+            return self.refused(before, PermissionDenied, call)
         result = call()
         self.accepted(before, ticket_id, result, event_type="ticket.released", status=target)
         return None
@@ -534,17 +563,19 @@ class DeskLifecycle(RuleBasedStateMachine):
             st.none(),
             st.sampled_from([("agent", "a-sue"), ("agent", "a-ann"), ("team", "t-senior")]),
         ),
+        who=ACTORS,
     )
-    def escalate(self, slot: int, prefer: bool, to: tuple[str, str] | None) -> None:
+    def escalate(self, slot: int, prefer: bool, to: tuple[str, str] | None, who: str) -> None:
         ticket_id = self.pick(slot, prefer, E.ESCALATE)
         before = self.state()
         ticket = before[ticket_id][0]
+        actor = self.actor(who, ticket)
         to_agent = to[1] if to is not None and to[0] == "agent" else None
         to_team = to[1] if to is not None and to[0] == "team" else None
         call = partial(
             self.desk.escalate,
             ticket_id,
-            actor="a-bob",
+            actor=actor,
             reason="needs a senior",
             to_agent_id=to_agent,
             to_team_id=to_team,
@@ -552,6 +583,8 @@ class DeskLifecycle(RuleBasedStateMachine):
         target = self.target(ticket, E.ESCALATE)
         if target is None:
             return self.refused(before, InvalidTransition, call)
+        if not self.permitted(DeskAction.ESCALATE, actor, ticket):
+            return self.refused(before, PermissionDenied, call)
         pool: set[str] = set()
         if to is not None:
             command = E.ASSIGN if target is S.NEW else E.REASSIGN
@@ -577,15 +610,18 @@ class DeskLifecycle(RuleBasedStateMachine):
             assert result.assignee_id == ticket.assignee_id
         return None
 
-    @rule(slot=SLOTS, prefer=st.booleans(), agent=st.sampled_from(ONLINE_AGENTS))
-    def resolve(self, slot: int, prefer: bool, agent: str) -> None:
+    @rule(slot=SLOTS, prefer=st.booleans(), who=ACTORS)
+    def resolve(self, slot: int, prefer: bool, who: str) -> None:
         ticket_id = self.pick(slot, prefer, E.RESOLVE)
         before = self.state()
         ticket = before[ticket_id][0]
+        agent = self.actor(who, ticket)
         call = partial(self.desk.resolve, ticket_id, agent_id=agent, resolution="Replaced cable")
         target = self.target(ticket, E.RESOLVE)
         if target is None:
             return self.refused(before, InvalidTransition, call)
+        if not self.permitted(DeskAction.RESOLVE, agent, ticket):
+            return self.refused(before, PermissionDenied, call)
         result = call()
         self.accepted(
             before,
@@ -600,31 +636,41 @@ class DeskLifecycle(RuleBasedStateMachine):
         assert (result.resolution, result.resolved_at) == ("Replaced cable", self.clock.now())
         return None
 
-    @rule(slot=SLOTS, prefer=st.booleans())
-    def close(self, slot: int, prefer: bool) -> None:
+    @rule(slot=SLOTS, prefer=st.booleans(), who=ACTORS)
+    def close(self, slot: int, prefer: bool, who: str) -> None:
         ticket_id = self.pick(slot, prefer, E.CLOSE)
         before = self.state()
         ticket = before[ticket_id][0]
-        call = partial(self.desk.close, ticket_id, actor="a-bob")
+        actor = self.actor(who, ticket)
+        call = partial(self.desk.close, ticket_id, actor=actor)
         target = self.target(ticket, E.CLOSE)
         if target is None:
             return self.refused(before, InvalidTransition, call)
+        if not self.permitted(DeskAction.CLOSE, actor, ticket):
+            return self.refused(before, PermissionDenied, call)
         result = call()
         self.accepted(before, ticket_id, result, event_type="ticket.closed", status=target)
         assert result.closed_at == self.clock.now()
         return None
 
-    @rule(slot=SLOTS, prefer=st.booleans())
-    def reopen(self, slot: int, prefer: bool) -> None:
+    @rule(
+        slot=SLOTS,
+        prefer=st.booleans(),
+        who=st.sampled_from(["customer", "customer", "c-reg", "assignee", "a-ann", "a-lead"]),
+    )
+    def reopen(self, slot: int, prefer: bool, who: str) -> None:
         ticket_id = self.pick(slot, prefer, E.REOPEN)
         before = self.state()
         ticket = before[ticket_id][0]
-        call = partial(self.desk.reopen, ticket_id, actor="c-reg", reason="not fixed")
+        actor = f"customer:{ticket.customer_id}" if who == "customer" else self.actor(who, ticket)
+        call = partial(self.desk.reopen, ticket_id, actor=actor, reason="not fixed")
         target = self.target(ticket, E.REOPEN)
         if target is None:
             return self.refused(before, InvalidTransition, call)
         if self.expired(ticket):
             return self.refused(before, ReopenWindowExpired, call)
+        if not self.permitted(DeskAction.REOPEN, actor, ticket):
+            return self.refused(before, PermissionDenied, call)
         result = call()
         self.accepted(before, ticket_id, result, event_type="ticket.reopened", status=target)
         assert result.reopen_count == ticket.reopen_count + 1
@@ -645,19 +691,19 @@ class DeskLifecycle(RuleBasedStateMachine):
         elif status is S.ASSIGNED:
             self.acknowledge(index, False, "assignee")
         elif status is S.IN_PROGRESS:
-            self.resolve(index, False, "a-bob")
+            self.resolve(index, False, "assignee")
             if late:
                 self.time_passes(timedelta(days=4))
                 self.run_due_jobs()
         elif status is S.WAITING_ON_CUSTOMER:
             self.customer_replied(index, False, False)
         elif status is S.ON_HOLD:
-            self.release(index, False, "a-bob")
+            self.release(index, False, "assignee")
         elif status is S.RESOLVED and late:
             self.time_passes(timedelta(days=8))
             self.customer_replied(index, False, True)
         elif status is S.RESOLVED:
-            self.close(index, False)
+            self.close(index, False, "assignee")
         else:
             self.customer_replied(index, False, True)
 

@@ -12,6 +12,7 @@ produced, so ``supportflow.events.replay`` rebuilds the stored ticket from its e
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -36,7 +37,7 @@ from .errors import (
     ConcurrencyConflict,
     DuplicateEntity,
     InvalidTransition,
-    NotPermitted,
+    PermissionDenied,
     ReopenWindowExpired,
     TeamNotFound,
     TicketNotFound,
@@ -75,13 +76,21 @@ from .models import (
     TicketStatus,
     event_id,
 )
+from .roles import (
+    PERMISSIONS,
+    SYSTEM_ACTOR,
+    DeskAction,
+    customer_actor,
+    relations_of,
+    require,
+)
 from .routing.assignment import AssignmentStrategy, Decision, RecentAgent, RoutingRequest
 from .routing.defaults import LanguageOnlyClassifier, default_strategy
 from .routing.pool import AgentPool
 from .routing.protocols import Classification, Classifier
 from .sla.calendar import BusinessCalendar
 from .sla.clock import AlertKind, Deadline, SlaClock, SlaState
-from .sla.policy import Explanation, SlaMetric, SlaPolicy
+from .sla.policy import Explanation, SlaMetric, SlaPolicy, Target
 from .storage.protocols import DEFAULT_TENANT, OPEN_STATUSES, Store, UnitOfWork
 from .text import subject_from_body
 from .tiering import (
@@ -99,7 +108,6 @@ from .tiering import (
 
 __all__ = ["DeskSettings", "DueJobsReport", "SlaImpact", "SupportDesk"]
 
-SYSTEM_ACTOR = "system"
 _M = TypeVar("_M", bound=BaseModel)
 # Every optional Ticket field at its default: intake fills the rest from checked input.
 _TICKET_DEFAULTS: dict[str, Any] = {
@@ -115,6 +123,9 @@ _ALERT_EVENTS = {
 _CLOCK_STATUSES = tuple(s for s in TicketStatus if s in OPEN_STATUSES)
 _CLOCK_CACHE_SIZE = 4096
 _PRIORITY_RANK = {p: rank for rank, p in enumerate(Priority)}  # urgent first
+_log = logging.getLogger("supportflow")
+_MAX_OVERRIDE = timedelta(days=366)
+"""The longest SLA target a lead may set by hand (``override_sla_target``)."""
 
 
 @attrs.define(slots=True)
@@ -306,8 +317,16 @@ class SupportDesk:
         return stored
 
     def add_agent(self, agent: Agent | Mapping[str, Any]) -> Agent:
-        """Store a new agent, given as a model or its fields; every team it names must exist."""
+        """Store a new agent, given as a model or its fields; every team it names must exist.
+
+        The ids ``"system"`` and ``"customer:..."`` are refused: they name the other actors
+        of ``supportflow.roles``.
+        """
         stored = _as_model("agent", Agent, agent)
+        if stored.id == SYSTEM_ACTOR or stored.id.startswith("customer:"):
+            raise ValidationFailed(
+                "agent.id", f"{stored.id!r} is reserved: it names the system or a customer"
+            )
         with self._unit() as uow:
             for team_id in stored.teams:
                 uow.teams.get(team_id)
@@ -389,6 +408,7 @@ class SupportDesk:
             raise ValidationFailed("override.expires_at", "must be in the future")
         with self._unit() as uow:
             customer = uow.customers.get(customer_id)
+            self._permit(uow, DeskAction.OVERRIDE_TIER, actor, by_actor=True)
             events = uow.customer_events.for_customer(customer_id)
             seq = len(events) + 1
             uow.customer_events.append(
@@ -657,6 +677,72 @@ class SupportDesk:
             uow.commit()
         return True
 
+    def override_sla_target(
+        self,
+        ticket_id: str,
+        metric: SlaMetric | str,
+        within: timedelta | None,
+        *,
+        actor: str,
+        reason: str,
+        calendar: str | None = None,
+    ) -> Ticket:
+        """Set one SLA target of one ticket by hand; only a lead may (``supportflow.roles``).
+
+        From now on the ticket's ``metric`` is due ``within`` of open time on ``calendar``
+        (default: the calendar of the target the policy chose, else ``"business"``),
+        whatever the policy's rules and the customer's tier say; ``within=None`` removes
+        the override. One ``sla.target_overridden`` event records it (``data["metric"]``,
+        ``data["target"]``, ``data["reason"]``) with the due times it restamps, and the
+        ticket's clock honours it from then on, also under a policy set later (unless that
+        policy lacks the calendar). ``explain_sla`` still explains the policy's own choice;
+        ``sla()`` reports the rule ``"override"``. Needs an SLA policy; a resolved or closed
+        ticket is refused (``InvalidTransition``), anyone but a lead (``PermissionDenied``).
+        """
+        ticket_id = check.object_id("ticket_id", ticket_id)
+        found_metric = check.enum_value("metric", SlaMetric, metric)
+        if within is not None and (
+            not isinstance(within, timedelta) or not timedelta(0) < within <= _MAX_OVERRIDE
+        ):
+            raise ValidationFailed(
+                "within", f"must be a timedelta above zero and at most {_MAX_OVERRIDE.days} days"
+            )
+        actor = check.object_id("actor", actor)
+        reason = check.text("reason", reason, required=True, limit=MAX_SUBJECT_CHARS * 4)
+        calendar = check.optional_text("calendar", calendar, limit=100)
+        policy = self._require_policy()
+        now = self._now()
+        with self._unit() as uow:
+            ticket = uow.tickets.get(ticket_id)
+            if ticket.status not in OPEN_STATUSES:
+                raise InvalidTransition(ticket.id, "override_sla_target", ticket.status.value, ())
+            self._permit(uow, DeskAction.OVERRIDE_SLA_TARGET, actor, ticket, by_actor=True)
+            clock = self._clock_for(uow, ticket)
+            target: Target | None = None
+            if within is not None:
+                if calendar is None:
+                    chosen = policy.select(clock.facts).get(found_metric)
+                    calendar = "business" if chosen is None else chosen.target.calendar
+                policy.calendar(calendar)
+                target = Target(within=within, calendar=calendar)
+            updated = self._record(
+                uow,
+                ticket,
+                EventType.SLA_TARGET_OVERRIDDEN,
+                actor,
+                now,
+                {},
+                status=ticket.status,
+                data={
+                    "metric": found_metric.value,
+                    "target": None if target is None else target.model_dump(mode="json"),
+                    "reason": reason,
+                },
+                clock=clock,
+            )
+            uow.commit()
+        return updated
+
     # -- intake ------------------------------------------------------------------------
 
     def intake(
@@ -723,6 +809,12 @@ class SupportDesk:
             if external_id is not None:
                 existing = uow.tickets.find_by_external_id(fields["channel"], external_id)
                 if existing is not None:
+                    # The channel and ticket only: the delivery's own text may hold contacts.
+                    _log.debug(
+                        "intake: a repeated %s delivery returns ticket %s",
+                        fields["channel"].value,
+                        existing.id,
+                    )
                     return existing
             customer = uow.customers.get(fields["customer_id"])
             if fields["team_id"] is not None:
@@ -844,6 +936,7 @@ class SupportDesk:
         with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             next_status(ticket.id, ticket.status, self._assign_command(ticket.status))
+            self._permit(uow, DeskAction.ASSIGN, actor, ticket, by_actor=True)
             decision = self._choose(uow, ticket, agent_id, now, actor=actor)
             updated = self._assign_to(uow, ticket, decision, actor, now)
             uow.commit()
@@ -972,17 +1065,7 @@ class SupportDesk:
         A pick the store contradicts (offline, full, unknown) rebuilds the pool and asks
         once more; a second bad pick is the strategy's fault: ``AssignmentFailed``.
         """
-        customer = uow.customers.get(ticket.customer_id)
-        request = RoutingRequest(
-            ticket=ticket,
-            now=now,
-            customer=customer,
-            entitlements=entitlements_for(customer.tier, self._entitlements),
-            teams=_TeamsOf(uow),
-            escalating=escalating,
-            recent=lambda: _recent_agents(uow, ticket),
-            cursor=uow.cursors.get,
-        )
+        request = self._routing_request(uow, ticket, now, escalating=escalating)
         problem = ""
         for _ in range(2):
             with self._pool_lock:
@@ -999,6 +1082,22 @@ class SupportDesk:
             self._drop_pool()
         raise AssignmentFailed(
             ticket.id, f"the strategy chose {decision.agent_id!r}, who is {problem}"
+        )
+
+    def _routing_request(
+        self, uow: UnitOfWork, ticket: Ticket, now: datetime, *, escalating: bool = False
+    ) -> RoutingRequest:
+        """What the strategy is asked about ``ticket``, read from ``uow``."""
+        customer = uow.customers.get(ticket.customer_id)
+        return RoutingRequest(
+            ticket=ticket,
+            now=now,
+            customer=customer,
+            entitlements=entitlements_for(customer.tier, self._entitlements),
+            teams=_TeamsOf(uow),
+            escalating=escalating,
+            recent=lambda: _recent_agents(uow, ticket),
+            cursor=uow.cursors.get,
         )
 
     def _unfit(self, uow: UnitOfWork, ticket: Ticket, decision: Decision) -> str | None:
@@ -1044,41 +1143,119 @@ class SupportDesk:
     def _assign_queued(self, now: datetime | None = None) -> tuple[str, ...]:
         """Assign queued tickets, most urgent and oldest first, while agents have room.
 
-        One unit of work for the pass; a concurrent writer makes it give up quietly,
-        since the next trigger (a status change, a resolution, ``run_due_jobs``) retries.
+        The queue is read and decided in one unit of work that only reads (most queued
+        tickets find nobody). Each ticket someone could take is then claimed, decided
+        again and assigned in a unit of its own (``claim_waiting``: ``FOR UPDATE SKIP
+        LOCKED`` on PostgreSQL, an immediate transaction on SQLite), so workers handing
+        out the queue at once take different tickets and none waits for another: a
+        ticket another worker holds is skipped. A conflict skips the ticket too, since the
+        next trigger (a status change, a resolution, ``run_due_jobs``) tries again.
         """
         if not self._auto_assign:
             return ()
         at = self._now() if now is None else now
         assigned: list[str] = []
         try:
-            with self._unit() as uow:
-                for ticket in self._queued(uow):
+            with self._unit() as reading:
+                for queued in self._queued(reading):
                     with self._pool_lock:
-                        if self._routing_pool(uow).ready_count() == 0:
+                        if self._routing_pool(reading).ready_count() == 0:
                             break
                     try:
-                        decision = self._decide(uow, ticket, max(at, ticket.updated_at))
+                        hopeful = self._decide(reading, queued, max(at, queued.updated_at))
                     except AssignmentFailed:
                         continue
-                    if decision.agent_id is not None:
-                        self._assign_to(
-                            uow,
-                            ticket,
-                            decision,
-                            SYSTEM_ACTOR,
-                            max(at, ticket.updated_at),
-                            data={"from_queue": True},
-                        )
-                        assigned.append(ticket.id)
-                uow.commit()
+                    if hopeful.agent_id is not None and self._claim_and_assign(queued.id, at):
+                        assigned.append(queued.id)
         except ConcurrencyConflict:
             self._drop_pool()
-            return ()
         except BaseException:
             self._drop_pool()
             raise
         return tuple(assigned)
+
+    def _claim_and_assign(self, ticket_id: str, at: datetime) -> bool:
+        """Claim one queued ticket and assign it by the strategy; False when another
+        worker holds it, it is no longer waiting, nobody fits any more, or a conflict."""
+        try:
+            with self._unit() as uow:
+                ticket = uow.tickets.claim_waiting(ticket_id)
+                if ticket is None:
+                    return False
+                when = max(at, ticket.updated_at)
+                decision = self._decide(uow, ticket, when)
+                if decision.agent_id is None:
+                    return False
+                self._assign_to(
+                    uow, ticket, decision, SYSTEM_ACTOR, when, data={"from_queue": True}
+                )
+                uow.commit()
+        except AssignmentFailed:
+            return False
+        except ConcurrencyConflict:
+            self._drop_pool()
+            return False
+        return True
+
+    def take_next(self, agent_id: str) -> Ticket | None:
+        """Give the agent the most urgent queued ticket they may take; ``None`` if none.
+
+        For agents who pull work instead of being pushed it. The queue is walked in
+        :meth:`queue` order; a ticket is the agent's to take when the routing strategy,
+        asked with this agent as the only candidate, would give it to them (skills,
+        languages, team, tier rules). It is claimed without waiting (``claim_waiting``), so
+        agents pulling at once from several workers get different tickets, and assigned
+        to the agent, who acknowledges it next. ``AssignmentFailed`` when the agent is
+        offline or has no room; ``PermissionDenied`` for the read-mostly roles (quality,
+        trainer).
+        """
+        agent_id = check.object_id("agent_id", agent_id)
+        now = self._now()
+        with self._unit() as uow:
+            self._permit(uow, DeskAction.TAKE_NEXT, agent_id)
+            agent = uow.agents.get(agent_id)
+            self._may_take(agent)
+            held = uow.tickets.open_for_assignee(agent.id)
+            if len(held) >= agent.capacity:
+                raise AssignmentFailed(
+                    "queue", f"agent {agent.id!r} is at capacity ({len(held)}/{agent.capacity})"
+                )
+            waiting = self._queued(uow)
+            pool = AgentPool([agent], held)
+            fits = [
+                t
+                for t in waiting
+                if self._assignment.decide(
+                    self._routing_request(uow, t, max(now, t.updated_at)), pool
+                ).agent_id
+                == agent.id
+            ]
+        for candidate in fits:
+            with self._unit() as uow:
+                ticket = uow.tickets.claim_waiting(candidate.id)
+                if ticket is None:
+                    continue
+                agent = uow.agents.get(agent_id)
+                self._may_take(agent)
+                full = self._no_room(uow, agent, ticket)
+                if full is not None:
+                    raise AssignmentFailed(ticket.id, f"agent {agent.id!r} is {full}")
+                updated = self._assign_to(
+                    uow,
+                    ticket,
+                    Decision(agent.id, "taken from the queue by the agent"),
+                    agent.id,
+                    max(now, ticket.updated_at),
+                    data={"from_queue": True},
+                )
+                uow.commit()
+            return updated
+        return None
+
+    @staticmethod
+    def _may_take(agent: Agent) -> None:
+        if agent.status is AgentStatus.OFFLINE:
+            raise AssignmentFailed("queue", f"agent {agent.id!r} is offline")
 
     def _routing_pool(self, uow: UnitOfWork) -> AgentPool:
         """The routing index, built from the store on first use (call under the lock)."""
@@ -1104,11 +1281,7 @@ class SupportDesk:
         with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, LifecycleEvent.ACKNOWLEDGE)
-            uow.agents.get(agent_id)
-            if ticket.assignee_id != agent_id:
-                raise NotPermitted(
-                    agent_id, "acknowledge", f"the ticket is assigned to {ticket.assignee_id!r}"
-                )
+            self._permit(uow, DeskAction.ACKNOWLEDGE, agent_id, ticket)
             updated = self._record(
                 uow,
                 ticket,
@@ -1144,7 +1317,8 @@ class SupportDesk:
             else:
                 status = next_status(ticket.id, ticket.status, LifecycleEvent.REPLY)
                 event_type, changes = EventType.REPLIED, self._first_response(ticket, now)
-            uow.agents.get(agent_id)
+            action = DeskAction.ADD_NOTE if internal else DeskAction.REPLY
+            self._permit(uow, action, agent_id, ticket)
             message = self._message(
                 ticket, AuthorKind.AGENT, agent_id, body, now, internal=internal
             )
@@ -1171,7 +1345,7 @@ class SupportDesk:
         with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, LifecycleEvent.REQUEST_INFO)
-            uow.agents.get(agent_id)
+            self._permit(uow, DeskAction.REQUEST_INFO, agent_id, ticket)
             message = self._message(ticket, AuthorKind.AGENT, agent_id, body, now)
             uow.messages.add(message)
             updated = self._record(
@@ -1298,12 +1472,25 @@ class SupportDesk:
     def hold(self, ticket_id: str, *, agent_id: str, reason: str) -> Ticket:
         """Park the ticket (waiting on a third party, a fix, a visit)."""
         return self._simple(
-            ticket_id, agent_id, LifecycleEvent.HOLD, EventType.HELD, {}, reason=("reason", reason)
+            ticket_id,
+            agent_id,
+            LifecycleEvent.HOLD,
+            EventType.HELD,
+            {},
+            reason=("reason", reason),
+            action=DeskAction.HOLD,
         )
 
     def release(self, ticket_id: str, *, agent_id: str) -> Ticket:
         """Take a parked ticket back into work."""
-        return self._simple(ticket_id, agent_id, LifecycleEvent.RELEASE, EventType.RELEASED, {})
+        return self._simple(
+            ticket_id,
+            agent_id,
+            LifecycleEvent.RELEASE,
+            EventType.RELEASED,
+            {},
+            action=DeskAction.RELEASE,
+        )
 
     def escalate(
         self,
@@ -1334,6 +1521,7 @@ class SupportDesk:
         with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, LifecycleEvent.ESCALATE)
+            self._permit(uow, DeskAction.ESCALATE, actor, ticket, by_actor=True)
             changes: dict[str, Any] = {"escalation_level": ticket.escalation_level + 1}
             if to_team_id is not None:
                 uow.teams.get(to_team_id)
@@ -1390,7 +1578,7 @@ class SupportDesk:
         with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, LifecycleEvent.RESOLVE)
-            uow.agents.get(agent_id)
+            self._permit(uow, DeskAction.RESOLVE, agent_id, ticket)
             resolved = self._record(
                 uow,
                 ticket,
@@ -1504,6 +1692,8 @@ class SupportDesk:
         now = self._now()
         with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
+            next_status(ticket.id, ticket.status, LifecycleEvent.CLOSE)
+            self._permit(uow, DeskAction.CLOSE, actor, ticket, by_actor=True)
             updated = self._close(uow, ticket, actor, now, reason=None)
             uow.commit()
         return updated
@@ -1531,6 +1721,7 @@ class SupportDesk:
                 raise ReopenWindowExpired(
                     ticket.id, ticket.status.value, allowed, self.settings.reopen_window
                 )
+            self._permit(uow, DeskAction.REOPEN, actor, ticket, by_actor=True)
             updated = self._record(
                 uow,
                 ticket,
@@ -1563,6 +1754,7 @@ class SupportDesk:
         now = self._now()
         with self._unit() as uow:
             ticket = self._open_for_kb(uow.tickets.get(ticket_id), "suggest_articles")
+            self._permit(uow, DeskAction.SUGGEST_ARTICLES, actor, ticket, by_actor=True)
         # Outside the unit: a first search builds the index from the store.
         query = f"{ticket.subject}\n{ticket.body}"[:MAX_QUERY_CHARS]
         hits = self._kb.search(query, limit=limit)
@@ -1601,7 +1793,7 @@ class SupportDesk:
         now = self._now()
         with self._unit() as uow:
             ticket = self._open_for_kb(uow.tickets.get(ticket_id), "mark_solved")
-            uow.agents.get(agent_id)
+            self._permit(uow, DeskAction.MARK_SOLVED, agent_id, ticket)
             article = uow.articles.get(article_id)
             if ticket.id in article.solved_ticket_ids:
                 return article
@@ -1723,6 +1915,51 @@ class SupportDesk:
 
     # -- internals ---------------------------------------------------------------------
 
+    def _permit(
+        self,
+        uow: UnitOfWork,
+        action: DeskAction,
+        actor: str,
+        ticket: Ticket | None = None,
+        *,
+        by_actor: bool = False,
+    ) -> None:
+        """Refuse with ``PermissionDenied`` unless ``actor`` may take ``action`` on ``ticket``.
+
+        An ``agent_id=`` argument (``by_actor`` false) must name an agent (``AgentNotFound``
+        otherwise); an ``actor=`` argument may also be the system or the ticket's customer,
+        and anyone else is refused. The table is ``supportflow.roles.PERMISSIONS``.
+        """
+        rule = PERMISSIONS[action]
+        if not by_actor:
+            agent = uow.agents.get(actor)
+        elif actor == SYSTEM_ACTOR:
+            if rule.system:
+                return
+            raise PermissionDenied(actor, action.value, f"only {rule.describe()} may")
+        else:
+            found = self._agent_or_none(uow, actor)
+            if found is None:
+                if ticket is None or not customer_actor(actor, ticket):
+                    raise PermissionDenied(
+                        actor,
+                        action.value,
+                        "not an agent of this desk, the system or the ticket's customer",
+                    )
+                if rule.customer:
+                    return
+                raise PermissionDenied(
+                    actor, action.value, f"only {rule.describe()} may, not the customer"
+                )
+            agent = found
+        if agent.role in rule.roles:
+            return
+        if ticket is None:
+            require(action, agent, actor=actor)
+            return
+        team = None if ticket.team_id is None else self._team_or_none(uow, ticket.team_id)
+        require(action, agent, relations_of(agent, ticket, team), actor=actor)
+
     def _simple(
         self,
         ticket_id: str,
@@ -1734,6 +1971,7 @@ class SupportDesk:
         reason: tuple[str, str] | None = None,
         resolution: tuple[str, str] | None = None,
         stamp: str | None = None,
+        action: DeskAction,
     ) -> Ticket:
         ticket_id = check.object_id("ticket_id", ticket_id)
         agent_id = check.object_id("agent_id", agent_id)
@@ -1751,7 +1989,7 @@ class SupportDesk:
         with self._unit() as uow:
             ticket = uow.tickets.get(ticket_id)
             status = next_status(ticket.id, ticket.status, command)
-            uow.agents.get(agent_id)
+            self._permit(uow, action, agent_id, ticket)
             updated = self._record(
                 uow, ticket, event_type, agent_id, now, update, status=status, data=data
             )

@@ -17,7 +17,8 @@ unwrapped. Every refused call leaves storage as it was.
     ├── InvalidTransition                       the lifecycle refuses an event
     │   ├── ReopenWindowExpired
     │   └── ArticleMoveRefused                  an article's review lifecycle refuses a move
-    ├── NotPermitted (PermissionError)          the actor may not do this
+    ├── PermissionDenied (PermissionError)      the actor's role may not do this
+    │                                           (``NotPermitted`` is the same class)
     ├── AssignmentFailed                        no agent can take the ticket
     ├── OptionalDependencyMissing (ImportError) a feature needs an extra installed
     ├── ConflictError
@@ -37,6 +38,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .masking import mask_emails
+
 __all__ = [
     "AgentNotFound",
     "ArticleMoveRefused",
@@ -50,6 +53,7 @@ __all__ = [
     "NotFound",
     "NotPermitted",
     "OptionalDependencyMissing",
+    "PermissionDenied",
     "ReopenWindowExpired",
     "SchemaVersionError",
     "StorageError",
@@ -189,14 +193,23 @@ class ArticleMoveRefused(InvalidTransition):
         )
 
 
-class NotPermitted(SupportflowError, PermissionError):
-    """The actor is known but may not perform this action."""
+class PermissionDenied(SupportflowError, PermissionError):
+    """The actor is known but their role or relation to the ticket does not allow the action.
+
+    ``actor``, ``action`` and ``reason`` are kept as given; the message masks an actor id
+    that is an email address (``supportflow.masking``), so it can be logged. The table of
+    who may do what is in ``supportflow.roles``.
+    """
 
     def __init__(self, actor: str, action: str, reason: str) -> None:
         self.actor = actor
         self.action = action
         self.reason = reason
-        super().__init__(f"{actor!r} may not {action}: {reason}")
+        super().__init__(f"{mask_emails(actor)!r} may not {action}: {mask_emails(reason)}")
+
+
+NotPermitted = PermissionDenied
+"""The name ``PermissionDenied`` had before roles were checked; the same class."""
 
 
 class AssignmentFailed(SupportflowError):

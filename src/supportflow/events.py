@@ -47,6 +47,9 @@ class EventType(StrEnum):
     SLA_BREACHED = "sla.breached"
     SLA_ESCALATED = "sla.escalated"
     SLA_RETARGETED = "sla.retargeted"
+    SLA_TARGET_OVERRIDDEN = "sla.target_overridden"
+    """A lead set one SLA target of the ticket by hand: ``data["metric"]``,
+    ``data["target"]`` (``None``: the override was removed), ``data["reason"]``."""
     SURVEY_REQUESTED = "feedback.survey_requested"
     """A resolution asked the customer for feedback (``supportflow.feedback``)."""
     SURVEY_ANSWERED = "feedback.survey_answered"

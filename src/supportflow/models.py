@@ -7,6 +7,7 @@ time zone; a naive one is refused. ``json_schemas()`` exports the JSON Schema of
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -22,6 +23,7 @@ from pydantic import (
 )
 
 from .errors import ValidationFailed
+from .masking import mask_email, mask_handle, mask_phone
 
 __all__ = [
     "MAX_BODY_CHARS",
@@ -185,11 +187,25 @@ class SupportflowModel(BaseModel):
 
 
 class Contact(SupportflowModel):
-    """How to reach a customer; every field optional."""
+    """How to reach a customer; every field optional.
+
+    ``repr()`` and ``str()`` mask every field (``a***@e***.com``, ``***42``, ``@m***``:
+    ``supportflow.masking``) and so do the errors about them, so a contact can be logged;
+    ``model_dump()`` and JSON keep the values whole. The values are not checked beyond
+    their length: a CRM holds what customers gave it ("call after 5pm"), and data stored
+    by earlier releases must still load.
+    """
 
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=50)
     handle: str | None = Field(default=None, max_length=200, description="chat or social id")
+
+    def __repr_args__(self) -> Iterator[tuple[str, str | None]]:
+        # Display only: repr() and str() of a contact (and of a customer holding it) are
+        # masked; model_dump() is not.
+        yield "email", None if self.email is None else mask_email(self.email)
+        yield "phone", None if self.phone is None else mask_phone(self.phone)
+        yield "handle", None if self.handle is None else mask_handle(self.handle)
 
 
 class Customer(SupportflowModel):

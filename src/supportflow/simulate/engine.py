@@ -137,6 +137,8 @@ class _TicketState:
     resolutions: int = 0
     working: bool = False
     """An agent is on it now (a second hand-over of the same ticket is ignored)."""
+    customer_id: str = ""
+    """Whose ticket it is: the customer reopens it as ``customer:<id>``."""
 
 
 @attrs.define(slots=True)
@@ -507,7 +509,7 @@ class Simulation:
             return
         record = TicketRecord(number, ticket.id, ts, tier.value, category)
         self.records.append(record)
-        self.tickets[ticket.id] = _TicketState(record, plan)
+        self.tickets[ticket.id] = _TicketState(record, plan, customer_id=customer_id)
 
     def _plan(self, rng: random.Random, category: str) -> _Plan:
         behaviour = self.scenario.behaviour
@@ -556,7 +558,7 @@ class Simulation:
             "reopen",
             self.desk.reopen,
             ticket_id,
-            actor="customer",
+            actor=f"customer:{state.customer_id}",
             reason="It is still not working.",
         )
         if ticket is None:

@@ -13,7 +13,10 @@ meets resolution) and at resolution or closing for every metric; it is paused in
 statuses its metric's ``pause_in`` lists. Reopening resumes the resolution clock with the
 time it had already used. A cycle whose consumed open time exceeds its target is breached;
 one stopped at or before its due instant is met. Targets are looked up from the policy with
-the ticket's current facts, so a priority change moves the due time at once.
+the ticket's current facts, so a priority change moves the due time at once. An
+``sla.target_overridden`` event (``data["metric"]``, ``data["target"]``, ``None`` to clear)
+replaces one metric's target for the ticket, whatever the rules say; its rule reads
+``"override"``.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ _RESPONDED = frozenset({"ticket.replied", "ticket.info_requested"})
 _ACKNOWLEDGED = "ticket.acknowledged"
 _CUSTOMER_REPLIED = "ticket.customer_replied"
 _SLA_PREFIX = "sla."
+_TARGET_OVERRIDDEN = "sla.target_overridden"
+OVERRIDE_RULE = "override"
+"""The rule name a clock reports for a target set by hand (``SupportDesk.override_sla_target``)."""
 
 
 class ClockStatus(StrEnum):
@@ -260,7 +266,17 @@ class SlaClock:
     tier terms); set it again if it changes.
     """
 
-    __slots__ = ("_cycles", "_fields", "_last_at", "_seq", "_status", "policy", "ticket_id", "tier")
+    __slots__ = (
+        "_cycles",
+        "_fields",
+        "_last_at",
+        "_overrides",
+        "_seq",
+        "_status",
+        "policy",
+        "ticket_id",
+        "tier",
+    )
 
     def __init__(self, policy: SlaPolicy, *, tier: CustomerTier = CustomerTier.REGULAR) -> None:
         if not isinstance(policy, SlaPolicy):
@@ -273,6 +289,7 @@ class SlaClock:
         self._status = TicketStatus.NEW
         self._fields: dict[str, Any] = {}
         self._cycles: dict[SlaMetric, _Cycle] = {}
+        self._overrides: dict[SlaMetric, Target] = {}
 
     @classmethod
     def replay(
@@ -297,6 +314,7 @@ class SlaClock:
         other._status = self._status
         other._fields = dict(self._fields)
         other._cycles = {m: c.copy() for m, c in self._cycles.items()}
+        other._overrides = dict(self._overrides)
         return other
 
     @property
@@ -334,7 +352,9 @@ class SlaClock:
             )
         at = event.at.astimezone(UTC)  # instants, not wall clocks: a DST fold compares right
         kind = event.type
-        if kind.startswith(_SLA_PREFIX):
+        if kind == _TARGET_OVERRIDDEN:
+            self._override(event)
+        elif kind.startswith(_SLA_PREFIX):
             self._record_alert(event)
         elif event.seq == 1:
             if kind != _CREATED:
@@ -401,6 +421,35 @@ class SlaClock:
             else:
                 cycle.resume(at)
 
+    def _override(self, event: TicketEvent) -> None:
+        """Set (``data["target"]``) or clear (``None``) one metric's target for this ticket."""
+        try:
+            metric = SlaMetric(event.data["metric"])
+        except (KeyError, ValueError, TypeError):
+            raise ValidationFailed(
+                "event.data.metric", f"{_TARGET_OVERRIDDEN} must name an SLA metric"
+            ) from None
+        given = event.data.get("target")
+        if given is None:
+            self._overrides.pop(metric, None)
+        else:
+            self._overrides[metric] = Target.model_validate(given)
+
+    def _targets(self) -> dict[SlaMetric, tuple[Target, str]]:
+        """Each covered metric's target and the rule that set it, overrides applied.
+
+        An override whose calendar the policy does not have (the policy changed since) is
+        ignored: the policy's own target applies.
+        """
+        chosen = {m: (s.target, s.rule) for m, s in self.policy.select(self.facts).items()}
+        for metric, target in self._overrides.items():
+            try:
+                self.policy.calendar(target.calendar)
+            except ValidationFailed:
+                continue
+            chosen[metric] = (target, OVERRIDE_RULE)
+        return chosen
+
     def _record_alert(self, event: TicketEvent) -> None:
         data = event.data
         try:
@@ -433,13 +482,13 @@ class SlaClock:
         now = aware("now", now).astimezone(UTC)
         if self._last_at is not None and now < self._last_at:
             now = self._last_at
-        chosen = self.policy.select(self.facts)
+        chosen = self._targets()
         clocks: dict[SlaMetric, MetricClock] = {}
         for metric, cycle in self._cycles.items():
             selection = chosen.get(metric)
             if selection is None:
                 continue
-            clocks[metric] = self._snapshot(metric, cycle, selection.target, selection.rule, now)
+            clocks[metric] = self._snapshot(metric, cycle, selection[0], selection[1], now)
         return SlaState(at=now, clocks={m: clocks[m] for m in SlaMetric if m in clocks})
 
     def _snapshot(
@@ -487,16 +536,16 @@ class SlaClock:
         """
         found: list[Deadline] = []
         next_at: datetime | None = None
-        chosen = self.policy.select(self.facts)
+        chosen = self._targets()
         for metric, cycle in self._cycles.items():
             selection = chosen.get(metric)
             if selection is None or cycle.stopped_at is not None:
                 continue
-            target = selection.target
+            target, rule = selection
             due = cycle.instant_at(target.within, self.policy.calendar(target.calendar))
             if due is not None and cycle.running_since is not None:
                 found.append(Deadline(metric, due))
-            first = next(self._alerts_of(metric, cycle, target, selection.rule, due), None)
+            first = next(self._alerts_of(metric, cycle, target, rule, due), None)
             if first is not None and (next_at is None or first.at < next_at):
                 next_at = first.at
         return tuple(sorted(found, key=lambda d: d.due_at)), next_at
@@ -515,14 +564,14 @@ class SlaClock:
         only those already reached; stopped cycles none.
         """
         found: list[SlaAlert] = []
-        chosen = self.policy.select(self.facts)
+        chosen = self._targets()
         for metric, cycle in self._cycles.items():
             selection = chosen.get(metric)
             if selection is None or cycle.stopped_at is not None:
                 continue
-            target = selection.target
+            target, rule = selection
             due = cycle.instant_at(target.within, self.policy.calendar(target.calendar))
-            found.extend(self._alerts_of(metric, cycle, target, selection.rule, due))
+            found.extend(self._alerts_of(metric, cycle, target, rule, due))
         return tuple(sorted(found, key=lambda a: (a.at, _KIND_ORDER[a.kind], a.metric.value)))
 
     def pending_alerts(self, now: datetime) -> tuple[SlaAlert, ...]:

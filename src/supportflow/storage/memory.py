@@ -78,6 +78,7 @@ class _TenantData:
         "articles",
         "by_customer",
         "by_status",
+        "claims",
         "cursors",
         "customer_event_keys",
         "customer_events",
@@ -102,6 +103,8 @@ class _TenantData:
         self.by_customer: dict[str, set[str]] = {}
         """Ticket ids by customer: sticky routing reads a customer's tickets."""
         self.external: dict[tuple[Channel, str], str] = {}
+        self.claims: dict[str, object] = {}
+        """Queued ticket ids claimed by an open unit of work, with the claiming repository."""
         self.open_by_assignee: dict[str, set[str]] = {}
         """The ids of each assignee's tickets in ``OPEN_STATUSES``."""
         self.customers: dict[str, Customer] = {}
@@ -199,11 +202,30 @@ def _external_key(ticket: Ticket) -> str:
 class _TicketRepo(_Repo[Ticket]):
     """Tickets, with the external-id index and open counts kept up to date on apply."""
 
-    __slots__ = ("_data",)
+    __slots__ = ("_claimed", "_data")
 
     def __init__(self, data: _TenantData) -> None:
         super().__init__("ticket", data.tickets, TicketNotFound)
         self._data = data
+        self._claimed: list[str] = []
+
+    def claim_waiting(self, ticket_id: str) -> Ticket | None:
+        ticket = self._staged.get(ticket_id) or self._committed.get(ticket_id)
+        if ticket is None or ticket.status is not TicketStatus.NEW or ticket.assignee_id:
+            return None
+        # setdefault is one step under the GIL: of two units racing, exactly one owns it.
+        if self._data.claims.setdefault(ticket_id, self) is not self:
+            return None
+        self._claimed.append(ticket_id)
+        return ticket
+
+    def release_claims(self) -> None:
+        """Give back every ticket this repository claimed (its unit has ended)."""
+        claims = self._data.claims
+        for ticket_id in self._claimed:
+            if claims.get(ticket_id) is self:
+                del claims[ticket_id]
+        self._claimed.clear()
 
     def find_by_external_id(self, channel: Channel, external_id: str) -> Ticket | None:
         for ticket in self._staged.values():
@@ -703,7 +725,10 @@ class MemoryUnitOfWork:
         self.rollback()
 
     def rollback(self) -> None:
-        """Discard every staged write."""
+        """Discard every staged write and give back the unit's claims."""
+        tickets = getattr(self, "_tickets", None)
+        if tickets is not None:
+            tickets.release_claims()
         self._tickets = None
         self._customers = None
         self._agents = None

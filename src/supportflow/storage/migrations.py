@@ -134,6 +134,11 @@ class Dialect:
     """Start a transaction that takes no lock until it reads or writes."""
     begin_write: str
     """Start a transaction that holds the database's write lock (used to migrate)."""
+    claim_suffix: str = ""
+    """Appended to the query that claims a queued ticket (``FOR UPDATE SKIP LOCKED``)."""
+    begin_claim: str = "BEGIN"
+    """Start a unit whose first statement claims a queued ticket; SQLite takes its write
+    lock at once (``BEGIN IMMEDIATE``), so no other writer can claim meanwhile."""
     insert_suffix: str = ""
     """Appended to every plain ``INSERT``. PostgreSQL's ``ON CONFLICT DO NOTHING`` keeps
     the transaction usable after a duplicate key (the store sees no row inserted and
@@ -166,6 +171,7 @@ SQLITE = Dialect(
     timestamp="TEXT",
     begin="BEGIN",
     begin_write="BEGIN IMMEDIATE",
+    begin_claim="BEGIN IMMEDIATE",
 )
 """SQLite 3.35 or later (partial indexes, WAL)."""
 
@@ -186,6 +192,8 @@ POSTGRESQL = Dialect(
         f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"
     ),
     insert_suffix=" ON CONFLICT DO NOTHING",
+    claim_suffix=" FOR UPDATE SKIP LOCKED",
+    begin_claim="BEGIN ISOLATION LEVEL SERIALIZABLE",
 )
 """PostgreSQL 12 or later. ``json`` is ``TEXT``, not ``JSONB``: the store reads and writes
 whole documents and never queries inside them, and ``JSONB`` refuses the ``\u0000`` escape

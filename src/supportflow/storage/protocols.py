@@ -155,6 +155,22 @@ class TicketRepository(Protocol):
         """How many tickets in ``OPEN_STATUSES`` each assignee holds (absent means 0)."""
         ...
 
+    def claim_waiting(self, ticket_id: str) -> Ticket | None:
+        """Take a queued ticket for this unit of work, without waiting for anyone.
+
+        Returns the ticket when it is waiting in the queue (status ``new``, no assignee)
+        and no other open unit of work has claimed it; it then stays claimed until this
+        unit ends, so two units never assign the same queued ticket. Returns ``None`` when
+        the ticket is not waiting (or not stored) or another unit holds it: the caller
+        moves on to the next ticket instead of blocking. PostgreSQL claims with ``SELECT
+        ... FOR UPDATE SKIP LOCKED``; SQLite, which has one writer at a time, begins the
+        unit as an immediate transaction (its write lock taken at once, so the assignment
+        that follows cannot fail on a stale read); the memory store keeps a set of claims.
+        Call it first in its unit: a store may refuse with ``ConcurrencyConflict`` when the
+        ticket changed after the unit's earlier reads.
+        """
+        ...
+
 
 class CustomerRepository(Protocol):
     """Customers of one tenant."""

@@ -303,6 +303,11 @@ class _Statements:
             for changed in range(1 << len(_INDEXED_GROUPS))
         )
         self.ticket_version = q("SELECT version FROM tickets WHERE tenant_id = ? AND id = ?")
+        self.begin_claim = dialect.begin_claim
+        self.ticket_claim = q(
+            "SELECT data FROM tickets WHERE tenant_id = ? AND id = ? AND status = ?"
+            " AND assignee_id IS NULL" + dialect.claim_suffix
+        )
         # The assignee filter names every status so it can use the (status, assignee) index.
         self.all_statuses = tuple(s.value for s in TicketStatus)
         every_status = ", ".join("?" for _ in self.all_statuses)
@@ -600,6 +605,22 @@ class _SqlUnitOfWork:
             self._tickets.seen.clear()
         return conn
 
+    def _begin_claim(self, kind: str, key: str) -> None:
+        """Begin the transaction as one that claims rows (SQLite: write lock at once), when
+        none is open; inside one already, the claim is an ordinary statement of it."""
+        conn = self._conn
+        if self._state != _IDLE or conn is None or self._failure is not None:
+            return
+        if self._writer is None:
+            self._claim_write_lock(kind, key)
+        try:
+            conn.execute(self._sql.begin_claim)
+        except self._store._errors as exc:
+            raise self._fail(exc, kind, key) from exc
+        self._state = _IN_TX
+        if self._tickets is not None:
+            self._tickets.seen.clear()
+
     def _one(self, sql: str, params: Sequence[Any], kind: str, key: str) -> Any:
         """The first row of a query, or None; a parameter the database cannot encode (a
         lone surrogate; a NUL in PostgreSQL) matches nothing, as no stored text has one."""
@@ -806,6 +827,17 @@ class _Tickets:
         self.seen[ticket.id] = ticket
         if type(ticket) is Ticket:
             self._parsed.remember(data, ticket)
+
+    def claim_waiting(self, ticket_id: str) -> Ticket | None:
+        uow = self._uow
+        uow._begin_claim("ticket", ticket_id)
+        params = (self._tenant, ticket_id, TicketStatus.NEW.value)
+        row = uow._one(self._sql.ticket_claim, params, "ticket", ticket_id)
+        if row is None:
+            return None
+        ticket = self._parsed.load(row[0])
+        self.seen[ticket.id] = ticket
+        return ticket
 
     def open_counts_by_assignee(self) -> Mapping[str, int]:
         params = (self._tenant, *self._sql.open_statuses)

@@ -36,6 +36,7 @@ timezone-aware.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta, timezone
@@ -863,6 +864,103 @@ class StoreContract:
                 uow.commit()
         with store.unit_of_work() as uow:
             assert _everything(uow, ["t-1"]) == _everything_empty(["t-1"], tickets=[stored])
+
+    # Work queues: claiming a queued ticket
+
+    def test_claim_returns_a_waiting_ticket(self, store: Store) -> None:
+        waiting = make_ticket("t-1")
+        seed(store, waiting)
+        with store.unit_of_work() as uow:
+            assert uow.tickets.claim_waiting("t-1") == waiting
+
+    def test_claim_of_a_ticket_not_waiting_returns_none(self, store: Store) -> None:
+        seed(
+            store,
+            make_ticket("t-assigned", status=TicketStatus.ASSIGNED, assignee_id="a-1"),
+            make_ticket("t-resolved", status=TicketStatus.RESOLVED),
+        )
+        with store.unit_of_work() as uow:
+            assert uow.tickets.claim_waiting("t-assigned") is None
+            assert uow.tickets.claim_waiting("t-resolved") is None
+            assert uow.tickets.claim_waiting("t-unknown") is None
+
+    def test_claim_sees_only_its_tenant(self, store: Store) -> None:
+        seed(store, make_ticket("t-1"), tenant_id=TENANT_A)
+        with store.unit_of_work(TENANT_B) as uow:
+            assert uow.tickets.claim_waiting("t-1") is None
+
+    def test_a_claimed_ticket_is_not_handed_to_a_second_unit(self, store: Store) -> None:
+        """The second unit gets ``None`` (it skips the ticket) or, from a store with one
+        writer at a time, ``ConcurrencyConflict``; never the ticket."""
+        seed(store, make_ticket("t-1"))
+        with store.unit_of_work() as first, store.unit_of_work() as second:
+            assert first.tickets.claim_waiting("t-1") is not None
+            with suppress(ConcurrencyConflict):
+                assert second.tickets.claim_waiting("t-1") is None
+
+    def test_a_claim_ends_with_its_unit(self, store: Store) -> None:
+        seed(store, make_ticket("t-1"))
+        with store.unit_of_work() as first:
+            assert first.tickets.claim_waiting("t-1") is not None
+        with store.unit_of_work() as second:
+            assert second.tickets.claim_waiting("t-1") is not None
+            second.rollback()
+            assert second.tickets.claim_waiting("t-1") is not None
+
+    def test_a_claimed_and_assigned_ticket_is_not_waiting_any_more(self, store: Store) -> None:
+        waiting = make_ticket("t-1")
+        seed(store, waiting)
+        with store.unit_of_work() as first:
+            claimed = first.tickets.claim_waiting("t-1")
+            assert claimed is not None
+            first.tickets.update(
+                next_version(claimed, status=TicketStatus.ASSIGNED, assignee_id="a-1")
+            )
+            first.commit()
+        with store.unit_of_work() as second:
+            assert second.tickets.claim_waiting("t-1") is None
+
+    def test_threads_claiming_the_queue_take_each_ticket_once(self, store: Store) -> None:
+        """Four threads assign the queue to themselves; every ticket goes to exactly one."""
+        tickets = [make_ticket(f"t-{n:02}") for n in range(24)]
+        seed(store, *tickets)
+        taken: dict[str, list[str]] = {f"a-{n}": [] for n in range(4)}
+        failures: list[BaseException] = []
+
+        def work(agent_id: str) -> None:
+            try:
+                for ticket in tickets:
+                    for _ in range(50):
+                        try:
+                            with store.unit_of_work() as uow:
+                                claimed = uow.tickets.claim_waiting(ticket.id)
+                                if claimed is not None:
+                                    uow.tickets.update(
+                                        next_version(
+                                            claimed,
+                                            status=TicketStatus.ASSIGNED,
+                                            assignee_id=agent_id,
+                                        )
+                                    )
+                                    uow.commit()
+                                    taken[agent_id].append(ticket.id)
+                            break
+                        except ConcurrencyConflict:
+                            continue
+            except BaseException as exc:  # reported by the main thread
+                failures.append(exc)
+
+        threads = [threading.Thread(target=work, args=(agent,)) for agent in taken]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        claimed_ids = sorted(t for ids in taken.values() for t in ids)
+        assert claimed_ids == [t.id for t in tickets]
+        with store.unit_of_work() as uow:
+            for agent_id, ids in taken.items():
+                assert {t.id for t in uow.tickets.list(assignee_id=agent_id)} == set(ids)
 
     # Atomicity and visibility
 

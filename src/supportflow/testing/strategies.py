@@ -595,7 +595,9 @@ def ticket_histories(
     under two hours), all in ``start``'s zone; a resolved ticket is reopened within the
     desk's default seven-day window. A history stops early only when the ticket is closed,
     never before ``min_events``. Agents come from ``agents`` (reassignment picks another
-    one); the customer acts as ``"customer:<customer_id>"``, the desk as ``"system"``.
+    one) and the assignee acts; the customer acts as ``"customer:<customer_id>"``, the desk
+    as ``"system"`` (assigning, closing, and escalating a ticket nobody holds yet), so every
+    actor is one the permission table of ``supportflow.roles`` allows.
 
     ``supportflow.events.replay`` rebuilds the ticket from the result and
     ``SlaClock.replay`` follows it. Shrinks towards a lone ``ticket.created``, then the
@@ -700,8 +702,9 @@ def _ticket_histories(
         gap = draw(st.integers(0, min(limit, 120)) | st.integers(0, limit))
         now += timedelta(minutes=gap)
         at = now.astimezone(created.tzinfo)
-        agent = assignee or agents[0]
-        actor = agent
+        # Who acts as the permission table allows (supportflow.roles): the assignee, or the
+        # system for a ticket nobody holds yet (only an escalation can come then).
+        actor = assignee or _SYSTEM
         changes: dict[str, object] = {}
         extra: dict[str, object] = {}
         if command in (LifecycleEvent.ASSIGN, LifecycleEvent.REASSIGN):

@@ -7,7 +7,8 @@ the real clock) on its own connection to one store, looping for a set time over:
 - **intake**, about one delivery in ten a *duplicate*: it re-delivers an external id that
   this worker or another one already used, often the one another worker is delivering at
   that moment, so the same delivery races between processes;
-- **assignment** of queued tickets (to a named agent or the strategy's pick) and
+- **assignment** of queued tickets (an agent pulling the next one with ``take_next``, or
+  ``assign`` to a named agent or the strategy's pick) and
   reassignment, **acknowledgement**, **replies** and **resolution** (which hands the queue
   out), each picked among the oldest tickets in that state, so workers contend for them.
 
@@ -754,6 +755,11 @@ class _Runner:
         return True
 
     def assign(self) -> None:
+        if self.rng.random() < 0.5:
+            # An agent pulls the next ticket: claimed without waiting (SKIP LOCKED).
+            puller = self.rng.choice(self.settings.agent_ids())
+            self.call("take_next", lambda: self.desk.take_next(puller), _ASSIGN_REFUSALS)
+            return
         ticket = self.pick("new")
         if ticket is None:
             return
