@@ -2,7 +2,8 @@
 
 ``tests/test_desk_bad_input.py`` spoils one argument at a time and expects a named error;
 ``tests/fuzz/test_fuzz_desk.py`` puts hostile values in them. Both start from this table,
-so a new desk method is added here once.
+so a new desk method is added here once. ``stored_rows`` reads what a call could change,
+for the suites that check a refused call changed nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from supportflow import TicketStatus
+from supportflow import Store, TicketStatus
 from supportflow.sla import CalendarSpec, default_policy
 from supportflow.tiering import TierPolicy
 
@@ -148,3 +149,20 @@ VALID: dict[str, dict[str, Any]] = {
         "channel": None,
     },
 }
+
+
+def stored_rows(store: Store, tenant_id: str) -> Any:
+    """Every row of a tenant a desk call could change, read straight from the store."""
+    with store.unit_of_work(tenant_id) as uow:
+        return {
+            "tickets": {
+                t.id: (t, uow.events.for_ticket(t.id), uow.messages.for_ticket(t.id))
+                for t in uow.tickets.list()
+            },
+            "customers": {
+                c.id: (c, uow.customer_events.for_customer(c.id)) for c in uow.customers.list()
+            },
+            "agents": uow.agents.list(),
+            "teams": uow.teams.list(),
+            "articles": {a.id: (a, uow.articles.revisions(a.id)) for a in uow.articles.list()},
+        }

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desk_calls import POLICY, START
+from desk_calls import POLICY, START, stored_rows
 from supportflow import (
     Agent,
     AgentNotFound,
@@ -22,7 +22,6 @@ from supportflow import (
     MemoryStore,
     NotPermitted,
     PermissionDenied,
-    Store,
     SupportDesk,
     Team,
     Ticket,
@@ -37,23 +36,6 @@ from supportflow.testing import FixedClock
 S = TicketStatus
 ACTOR = "a-actor"
 """The agent whose role and relation each test sets."""
-
-
-def _stored(store: Store, tenant_id: str) -> Any:
-    """Every row a desk call could change, read straight from the store."""
-    with store.unit_of_work(tenant_id) as uow:
-        return {
-            "tickets": {
-                t.id: (t, uow.events.for_ticket(t.id), uow.messages.for_ticket(t.id))
-                for t in uow.tickets.list()
-            },
-            "customers": {
-                c.id: (c, uow.customer_events.for_customer(c.id)) for c in uow.customers.list()
-            },
-            "agents": uow.agents.list(),
-            "teams": uow.teams.list(),
-            "articles": {a.id: (a, uow.articles.revisions(a.id)) for a in uow.articles.list()},
-        }
 
 
 class World:
@@ -186,7 +168,7 @@ def world() -> Iterator[World]:
 
 def attempt(world: World, action: DeskAction, actor: str, ticket: Ticket) -> bool:
     """Take the action; ``True`` if accepted, ``False`` if refused with nothing stored."""
-    before = _stored(world.store, world.desk.tenant_id)
+    before = stored_rows(world.store, world.desk.tenant_id)
     refused: PermissionDenied | None = None
     try:
         call_of(world.desk, action, ticket.id, actor)()
@@ -197,7 +179,7 @@ def attempt(world: World, action: DeskAction, actor: str, ticket: Ticket) -> boo
     assert (refused.actor, refused.action) == (actor, action.value)
     assert actor in str(refused)
     assert action.value in str(refused)
-    assert _stored(world.store, world.desk.tenant_id) == before, "a refusal stored something"
+    assert stored_rows(world.store, world.desk.tenant_id) == before, "a refusal stored something"
     return False
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from desk_calls import ARTICLES, POLICY, START, VALID, S, Survey, T
+from desk_calls import ARTICLES, POLICY, START, VALID, S, Survey, T, stored_rows
 from supportflow import (
     AgentNotFound,
     ArticleNotFound,
@@ -45,23 +45,6 @@ KB_CALLS: dict[str, dict[str, Any]] = {
     "stale_report": {},
     "rebuild_index": {},
 }
-
-
-def _stored(store: Store, tenant_id: str) -> Any:
-    """Every row of a tenant, read straight from the store."""
-    with store.unit_of_work(tenant_id) as uow:
-        return {
-            "tickets": {
-                t.id: (t, uow.events.for_ticket(t.id), uow.messages.for_ticket(t.id))
-                for t in uow.tickets.list()
-            },
-            "customers": {
-                c.id: (c, uow.customer_events.for_customer(c.id)) for c in uow.customers.list()
-            },
-            "agents": uow.agents.list(),
-            "teams": uow.teams.list(),
-            "articles": {a.id: (a, uow.articles.revisions(a.id)) for a in uow.articles.list()},
-        }
 
 
 class Tenant:
@@ -127,16 +110,16 @@ def tenants(
 def test_every_desk_call_of_a_leaves_b_as_it_was(tenants: tuple[Tenant, Tenant]) -> None:
     a, _b = tenants
     store = a.desk._store
-    before_b = _stored(store, "tenant-b")
-    before_a = _stored(store, "tenant-a")
+    before_b = stored_rows(store, "tenant-b")
+    before_a = stored_rows(store, "tenant-a")
     for method, args in sorted(VALID.items()):
         # A call the world's state refuses still must not touch B.
         with contextlib.suppress(SupportflowError):
             getattr(a.desk, method)(**{k: a.filled(v) for k, v in args.items()})
     for method, args in KB_CALLS.items():
         getattr(a.desk.kb, method)(**args)
-    assert _stored(store, "tenant-b") == before_b
-    assert _stored(store, "tenant-a") != before_a  # A's calls did change A
+    assert stored_rows(store, "tenant-b") == before_b
+    assert stored_rows(store, "tenant-a") != before_a  # A's calls did change A
 
 
 def test_reads_of_a_see_only_a(tenants: tuple[Tenant, Tenant]) -> None:
@@ -190,10 +173,10 @@ def test_naming_b_ids_from_a_is_not_found_and_changes_nothing(
 ) -> None:
     a, b = tenants
     store = a.desk._store
-    before = (_stored(store, "tenant-a"), _stored(store, "tenant-b"))
+    before = (stored_rows(store, "tenant-a"), stored_rows(store, "tenant-b"))
     with pytest.raises(error):
         call(a.desk, {**a.tickets, "b": b.tickets[S.CLOSED]})
-    assert (_stored(store, "tenant-a"), _stored(store, "tenant-b")) == before
+    assert (stored_rows(store, "tenant-a"), stored_rows(store, "tenant-b")) == before
 
 
 def _tier_policy() -> TierPolicy:

@@ -155,6 +155,12 @@ def test_assignment_failed_names_ticket_and_reason() -> None:
     assert "everyone is at capacity" in str(exc)
 
 
+def test_assignment_failed_without_a_ticket_speaks_of_the_queue() -> None:
+    exc = AssignmentFailed(None, "agent 'ana' is offline")
+    assert exc.ticket_id is None
+    assert str(exc) == "no ticket could be taken from the queue: agent 'ana' is offline"
+
+
 def test_concurrency_conflict_names_both_versions() -> None:
     exc = ConcurrencyConflict("ticket", "t-1", 3, 4)
     assert (exc.kind, exc.object_id, exc.expected_version, exc.actual_version) == (

@@ -79,7 +79,9 @@ from .models import (
 from .roles import (
     PERMISSIONS,
     SYSTEM_ACTOR,
+    WORKING_ROLES,
     DeskAction,
+    Relation,
     customer_actor,
     relations_of,
     require,
@@ -1218,7 +1220,7 @@ class SupportDesk:
             held = uow.tickets.open_for_assignee(agent.id)
             if len(held) >= agent.capacity:
                 raise AssignmentFailed(
-                    "queue", f"agent {agent.id!r} is at capacity ({len(held)}/{agent.capacity})"
+                    None, f"agent {agent.id!r} is at capacity ({len(held)}/{agent.capacity})"
                 )
             waiting = self._queued(uow)
             pool = AgentPool([agent], held)
@@ -1255,7 +1257,7 @@ class SupportDesk:
     @staticmethod
     def _may_take(agent: Agent) -> None:
         if agent.status is AgentStatus.OFFLINE:
-            raise AssignmentFailed("queue", f"agent {agent.id!r} is offline")
+            raise AssignmentFailed(None, f"agent {agent.id!r} is offline")
 
     def _routing_pool(self, uow: UnitOfWork) -> AgentPool:
         """The routing index, built from the store on first use (call under the lock)."""
@@ -1957,6 +1959,12 @@ class SupportDesk:
         if ticket is None:
             require(action, agent, actor=actor)
             return
+        if (
+            ticket.assignee_id == agent.id
+            and Relation.ASSIGNEE in rule.relations
+            and agent.role in WORKING_ROLES
+        ):
+            return  # the common case, decided without reading the team
         team = None if ticket.team_id is None else self._team_or_none(uow, ticket.team_id)
         require(action, agent, relations_of(agent, ticket, team), actor=actor)
 

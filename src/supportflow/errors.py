@@ -213,12 +213,16 @@ NotPermitted = PermissionDenied
 
 
 class AssignmentFailed(SupportflowError):
-    """No agent could take the ticket (none available, or all at capacity)."""
+    """No agent could take the ticket (none available, or all at capacity); with no
+    ``ticket_id``, the agent pulling from the queue could take nothing (offline, full)."""
 
-    def __init__(self, ticket_id: str, reason: str) -> None:
+    def __init__(self, ticket_id: str | None, reason: str) -> None:
         self.ticket_id = ticket_id
         self.reason = reason
-        super().__init__(f"ticket {ticket_id!r} could not be assigned: {reason}")
+        if ticket_id is None:  # an agent pulling from the queue (``take_next``)
+            super().__init__(f"no ticket could be taken from the queue: {reason}")
+        else:
+            super().__init__(f"ticket {ticket_id!r} could not be assigned: {reason}")
 
 
 class OptionalDependencyMissing(SupportflowError, ImportError):

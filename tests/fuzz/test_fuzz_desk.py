@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desk_calls import ARTICLES, POLICY, START, VALID, S, Survey, T
+from desk_calls import ARTICLES, POLICY, START, VALID, S, Survey, T, stored_rows
 from supportflow import (
     KnowledgeBase,
     MemoryStore,
@@ -329,23 +329,6 @@ def world(
     built.close()
 
 
-def _stored(store: Store, desk: SupportDesk) -> Any:
-    """Every row a desk call could change, read straight from the store."""
-    with store.unit_of_work(desk.tenant_id) as uow:
-        customers = uow.customers.list()
-        articles = uow.articles.list()
-        return {
-            "tickets": {
-                t.id: (t, uow.events.for_ticket(t.id), uow.messages.for_ticket(t.id))
-                for t in uow.tickets.list()
-            },
-            "customers": {c.id: (c, uow.customer_events.for_customer(c.id)) for c in customers},
-            "agents": uow.agents.list(),
-            "teams": uow.teams.list(),
-            "articles": {a.id: (a, uow.articles.revisions(a.id)) for a in articles},
-        }
-
-
 FUZZ = settings(
     max_examples=30,
     deadline=None,
@@ -374,12 +357,14 @@ def _fuzz_once(
     for name in names:
         value = args[name]
         args[name] = data.draw(st.one_of(HOSTILE_OR_DEEP, _near(value), st.just(value)), name)
-    before = _stored(world.store, world.desk)
+    before = stored_rows(world.store, world.desk.tenant_id)
     world.dirty = True
     try:
         call(**args)
     except SupportflowError:
-        assert _stored(world.store, world.desk) == before, "a refused call changed storage"
+        assert stored_rows(world.store, world.desk.tenant_id) == before, (
+            "a refused call changed storage"
+        )
         world.dirty = False
 
 
