@@ -316,6 +316,7 @@ class _World:
     params=[
         pytest.param(_memory_store, id="memory"),
         pytest.param(_sqlite_file_store, id="sqlite-file"),
+        pytest.param(None, id="postgres"),
     ],
 )
 def world(
@@ -324,7 +325,16 @@ def world(
     make_desk: Callable[..., SupportDesk],
     new_ticket: Callable[..., Any],
 ) -> Iterator[_World]:
-    built = _World(request.param, tmp_path_factory.mktemp("fuzz-desk"), make_desk, new_ticket)
+    factory: Callable[[Path], Store] | None = request.param
+    if factory is None:
+        from supportflow.storage.postgres import PostgresStore
+
+        databases = request.getfixturevalue("postgres_databases")
+
+        def factory(_folder: Path) -> Store:
+            return PostgresStore(databases.new_dsn())
+
+    built = _World(factory, tmp_path_factory.mktemp("fuzz-desk"), make_desk, new_ticket)
     yield built
     built.close()
 

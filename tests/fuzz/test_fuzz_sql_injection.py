@@ -1,8 +1,8 @@
-"""SQL injection strings and tricky Unicode in every text field round-trip verbatim on SQLite.
+"""SQL injection strings and tricky Unicode in every text field round-trip verbatim.
 
 Customers, tickets (subject, body, tags, external id, category), replies, internal notes and
 articles (title, body, tags) are stored with hostile text, read back equal from a reopened
-database file, and every table the schema made is still there.
+store (a SQLite file; a PostgreSQL database), and every table the schema made is still there.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from supportflow import SqliteStore, SupportDesk
+from supportflow import SqliteStore, Store, SupportDesk
 from supportflow.testing import FixedClock
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -56,11 +56,21 @@ def _round_trip(
     tmp_path: Path, populate: Callable[[SupportDesk], None], text: str, label: str
 ) -> None:
     path = tmp_path / "support.db"
-    store = SqliteStore(str(path))
+    _round_trip_on(lambda: SqliteStore(str(path)), lambda: _tables(path), populate, text, label)
+
+
+def _round_trip_on(
+    open_store: Callable[[], Store],
+    list_tables: Callable[[], set[str]],
+    populate: Callable[[SupportDesk], None],
+    text: str,
+    label: str,
+) -> None:
+    store = open_store()
     try:
         desk = SupportDesk(store, clock=FixedClock(START))
         populate(desk)
-        tables = _tables(path)
+        tables = list_tables()
         assert {"tickets", "customers"} <= tables, tables
         desk.add_customer({"id": f"c-{label}", "name": text})
         ticket = desk.intake(
@@ -83,8 +93,8 @@ def _round_trip(
     finally:
         store.close()
 
-    assert _tables(path) == tables
-    store = SqliteStore(str(path))
+    assert list_tables() == tables
+    store = open_store()
     try:
         desk = SupportDesk(store, clock=FixedClock(START))
         assert desk.get_customer(f"c-{label}").name == text
@@ -103,7 +113,7 @@ def _round_trip(
         assert len(desk.list_tickets()) == 1
     finally:
         store.close()
-    assert _tables(path) == tables
+    assert list_tables() == tables
 
 
 @pytest.mark.parametrize("text", TEXTS)
@@ -111,6 +121,26 @@ def test_hostile_text_is_stored_and_returned_verbatim(
     tmp_path: Path, populate: Callable[[SupportDesk], None], text: str
 ) -> None:
     _round_trip(tmp_path, populate, text, label=text)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_hostile_text_round_trips_on_postgres(
+    postgres_databases: Any, populate: Callable[[SupportDesk], None], text: str
+) -> None:
+    import psycopg
+
+    from supportflow.storage.postgres import PostgresStore
+
+    dsn = postgres_databases.new_dsn()
+
+    def tables() -> set[str]:
+        with psycopg.connect(dsn) as connection:
+            rows = connection.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            )
+            return {name for (name,) in rows}
+
+    _round_trip_on(lambda: PostgresStore(dsn), tables, populate, text, label=text)
 
 
 TEXT_PARTS = st.lists(
