@@ -13,6 +13,8 @@ from supportflow import (
     ConcurrencyConflict,
     Contact,
     Customer,
+    CustomerNotFound,
+    DuplicateEntity,
     MemoryStore,
     PermissionDenied,
     SupportDesk,
@@ -200,3 +202,18 @@ def test_logged_records_hold_no_contact_details(caplog: pytest.LogCaptureFixture
     assert any("concurrency conflict" in m for m in messages)
     for message in messages:
         assert_hidden(message, contact)
+
+
+@given(email=emails)
+def test_every_error_message_masks_an_email_shaped_id(email: str) -> None:
+    """A host may use email addresses as ids: no error shows one whole."""
+    errors = [
+        CustomerNotFound(email),
+        DuplicateEntity("customer", email),
+        ValidationFailed("customer_id", f"{email!r} is not stored"),
+        ConcurrencyConflict("customer", email, 1, 2),
+    ]
+    for error in errors:
+        assert email not in str(error)
+        assert email not in repr(error)
+    assert errors[0].object_id == email  # whole for the program

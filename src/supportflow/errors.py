@@ -66,7 +66,19 @@ __all__ = [
 
 
 class SupportflowError(Exception):
-    """Root of every exception supportflow raises on purpose."""
+    """Root of every exception supportflow raises on purpose.
+
+    Its ``str()`` and ``repr()`` mask every email-shaped part of the message
+    (``a***@e***.com``, ``supportflow.masking``), so an error can be logged or shown even
+    when a host uses email addresses as ids; the attributes (``object_id``, ``field``, ...)
+    keep the values whole for the program.
+    """
+
+    def __str__(self) -> str:
+        return mask_emails(super().__str__())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Subclasses take context arguments, not the message; rebuild without __init__ so

@@ -24,9 +24,9 @@ import re
 __all__ = ["mask_email", "mask_emails", "mask_handle", "mask_phone"]
 
 _HIDDEN = "***"
-# A name may hold an apostrophe (o'neil@example.com); a domain may not. A quote before the
-# name (a repr's) is masked with it, which hides more, never less.
-_EMAIL_LIKE = re.compile(r"[^\s@\"<>()\[\],;:]+@[^\s@'\"<>()\[\],;:]+")
+# A name may hold an apostrophe (o'neil@example.com) but, unless it is nothing else, not
+# start with one: the quote before an email in a repr ('ann@example.com') stays outside.
+_EMAIL_LIKE = re.compile(r"(?:[^\s@\"'<>()\[\],;:][^\s@\"<>()\[\],;:]*|'+)@[^\s@'\"<>()\[\],;:]+")
 
 
 def mask_email(value: str) -> str:
