@@ -1071,7 +1071,7 @@ class SupportDesk:
         problem = ""
         for _ in range(2):
             with self._pool_lock:
-                decision = self._assignment.decide(request, self._routing_pool(uow))
+                decision = self._assignment.decide(request, self._routing_pool())
             if not isinstance(decision, Decision):
                 raise ValidationFailed(
                     "assignment", f"decide() must return a Decision, not {type(decision).__name__}"
@@ -1161,7 +1161,7 @@ class SupportDesk:
             with self._unit() as reading:
                 for queued in self._queued(reading):
                     with self._pool_lock:
-                        if self._routing_pool(reading).ready_count() == 0:
+                        if self._routing_pool().ready_count() == 0:
                             break
                     try:
                         hopeful = self._decide(reading, queued, max(at, queued.updated_at))
@@ -1259,15 +1259,23 @@ class SupportDesk:
         if agent.status is AgentStatus.OFFLINE:
             raise AssignmentFailed(None, f"agent {agent.id!r} is offline")
 
-    def _routing_pool(self, uow: UnitOfWork) -> AgentPool:
-        """The routing index, built from the store on first use (call under the lock)."""
+    def _routing_pool(self) -> AgentPool:
+        """The routing index, built from the store on first use (call under the lock).
+
+        Built in a unit of work of its own, which only reads: the pool is a cache that
+        every decision is checked against (``_unfit``), and reading every open ticket
+        inside the deciding unit would tie that unit to every concurrent ticket write
+        (PostgreSQL's ``SERIALIZABLE`` tracks what a transaction read, and would refuse it).
+        """
         pool = self._pool
         if pool is None:
             held: list[Ticket] = []
-            for status in _CLOCK_STATUSES:
-                if status is not TicketStatus.NEW:
-                    held.extend(uow.tickets.list(status=status))
-            pool = self._pool = AgentPool(uow.agents.list(), held)
+            with self._store.unit_of_work(self._tenant_id) as reading:
+                for status in _CLOCK_STATUSES:
+                    if status is not TicketStatus.NEW:
+                        held.extend(reading.tickets.list(status=status))
+                agents = reading.agents.list()
+            pool = self._pool = AgentPool(agents, held)
         return pool
 
     def _drop_pool(self) -> None:
