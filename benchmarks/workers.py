@@ -15,25 +15,25 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from supportflow.testing.workload import (
     StoreSpec,
     WorkloadResult,
     check_invariants,
-    new_postgres_database,
     read_journal,
     run_workload,
 )
 
+if TYPE_CHECKING:
+    from supportflow.testing.postgres import FreshDatabases
+
 
 def postgres_skip_reason() -> str | None:
     """Why PostgreSQL cannot be measured here, or None."""
-    if importlib.util.find_spec("supportflow.storage.postgres") is None:
-        return "supportflow.storage.postgres does not exist"
     if importlib.util.find_spec("psycopg") is None:
         return "psycopg is not installed (pip install supportflow[postgres])"
     from supportflow.testing.postgres import postgres_available
@@ -42,12 +42,12 @@ def postgres_skip_reason() -> str | None:
 
 
 @contextmanager
-def postgres() -> Iterator[str]:
-    """A throwaway server's DSN."""
-    from supportflow.testing.postgres import postgres_server
+def postgres() -> Iterator[FreshDatabases]:
+    """Fresh databases on a throwaway server."""
+    from supportflow.testing.postgres import FreshDatabases, postgres_server
 
     with postgres_server() as dsn:
-        yield dsn
+        yield FreshDatabases(dsn)
 
 
 def measure(spec: StoreSpec, workers: int, seconds: float, workdir: Path) -> WorkloadResult:
@@ -71,21 +71,20 @@ def main() -> None:
     results: list[WorkloadResult] = []
     with ExitStack() as stack:
         base = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sf-workers-")))
-        stores: list[tuple[str, str]] = [("sqlite", "")]
+        stores: list[tuple[str, FreshDatabases | None]] = [("sqlite", None)]
         reason = "--no-postgres" if args.no_postgres else postgres_skip_reason()
         if reason is None:
             stores.append(("postgres", stack.enter_context(postgres())))
         else:
             print(f"PostgreSQL skipped: {reason}")
-        for kind, server in stores:
+        for kind, databases in stores:
             for workers in counts:
                 run = base / f"{kind}-{workers}"
                 run.mkdir()
-                if kind == "sqlite":
+                if databases is None:
                     spec = StoreSpec.sqlite(run / "load.db")
                 else:
-                    name = f"bench_{uuid.uuid4().hex[:12]}"
-                    spec = StoreSpec.postgres(new_postgres_database(server, name))
+                    spec = StoreSpec.postgres(databases.new_dsn())
                 result = measure(spec, workers, args.seconds, run / "work")
                 print(result.summary(), flush=True)
                 results.append(result)

@@ -1,4 +1,8 @@
-"""Storage: the protocols a host implements, and the in-memory and SQL stores shipped."""
+"""Storage: the protocols a host implements, and the in-memory and SQL stores shipped.
+
+The PostgreSQL store needs the ``postgres`` extra, so it is imported from its own module:
+``from supportflow.storage.postgres import PostgresStore``.
+"""
 
 from .memory import MemoryStore
 from .protocols import (

@@ -39,7 +39,6 @@ import json
 import multiprocessing
 import os
 import random
-import re
 import signal
 import sqlite3
 import time
@@ -81,7 +80,6 @@ __all__ = [
     "WorkloadSettings",
     "check_invariants",
     "inspect_store",
-    "new_postgres_database",
     "prepare",
     "read_journal",
     "run_workload",
@@ -168,18 +166,6 @@ class StoreSpec:
             with psycopg.connect(self.target) as pg:
                 rows = pg.execute(sql.format(p="%s"), (self.tenant_id,)).fetchall()
         return [str(row[0]) for row in rows]
-
-
-def new_postgres_database(dsn: str, name: str) -> str:
-    """Create database ``name`` on the server of ``dsn``; return the DSN that names it."""
-    import psycopg
-    from psycopg.conninfo import make_conninfo
-
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
-        raise ValidationFailed("name", "must be a lower-case SQL identifier")
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return make_conninfo(dsn, dbname=name)
 
 
 @attrs.frozen
