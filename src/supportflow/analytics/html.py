@@ -27,7 +27,7 @@ from .tables import (
 
 __all__ = ["POLICY", "group_details", "page", "table_html", "to_html"]
 
-_STYLE = """
+_BASE_STYLE = """
 :root { color-scheme: light dark; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
   line-height: 1.45; color: #1f2328; background: #fff; }
@@ -40,14 +40,6 @@ th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eaeef2;
   vertical-align: top; }
 th { background: #f6f8fa; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.goals { display: flex; flex-wrap: wrap; gap: 12px; }
-.goal { flex: 1 1 260px; border: 1px solid #d0d7de; border-radius: 8px; padding: 12px; }
-.goal strong { display: block; font-size: 1.05rem; }
-.met { border-left: 6px solid #009E73; }
-.missed { border-left: 6px solid #D55E00; }
-.nodata { border-left: 6px solid #8c959f; }
-.risk-high { color: #b35000; font-weight: 600; }
-.risk-medium { color: #8a6100; font-weight: 600; }
 .chart { margin: 12px 0; }
 details { margin: 8px 0; }
 @media (prefers-color-scheme: dark) {
@@ -57,6 +49,18 @@ details { margin: 8px 0; }
   p.note { color: #9198a1; }
   .sf-chart { color: inherit; }
 }
+"""
+"""What every report page looks like; :func:`page` puts a page's own rules after it."""
+
+_STYLE = """
+.goals { display: flex; flex-wrap: wrap; gap: 12px; }
+.goal { flex: 1 1 260px; border: 1px solid #d0d7de; border-radius: 8px; padding: 12px; }
+.goal strong { display: block; font-size: 1.05rem; }
+.met { border-left: 6px solid #009E73; }
+.missed { border-left: 6px solid #D55E00; }
+.nodata { border-left: 6px solid #8c959f; }
+.risk-high { color: #b35000; font-weight: 600; }
+.risk-medium { color: #8a6100; font-weight: 600; }
 """
 
 _GOAL_CLASS = {True: "met", False: "missed", None: "nodata"}
@@ -250,15 +254,16 @@ def group_details(groups: Mapping[str, Mapping[str, GroupMetrics]]) -> list[str]
     return sections
 
 
-def page(title: str, sections: Sequence[str], style: str) -> str:
-    """A whole HTML5 document: ``sections`` (empty ones left out) under ``title``."""
+def page(title: str, sections: Sequence[str], style: str = "") -> str:
+    """A whole HTML5 document: ``sections`` (empty ones left out) under ``title``, styled
+    by the shared rules and then ``style``, the page's own."""
     body = "\n".join(part for part in sections if part)
     return (
         "<!doctype html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{style}</style>\n</head>\n"
+        f"<title>{escape(title)}</title>\n<style>{_BASE_STYLE}{style}</style>\n</head>\n"
         f"<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
 

@@ -41,28 +41,7 @@ __all__ = ["to_html", "write_report"]
 
 
 _STYLE = """
-:root { color-scheme: light dark; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
-  line-height: 1.45; color: #1f2328; background: #fff; }
-main { max-width: 980px; margin: 0 auto; padding: 24px; }
-h1 { font-size: 1.6rem; margin: 0 0 4px; }
-h2 { font-size: 1.2rem; margin: 32px 0 8px; border-bottom: 1px solid #d0d7de; }
-p.note { color: #57606a; margin: 4px 0 12px; }
 ul.lines { padding-left: 20px; font-variant-numeric: tabular-nums; }
-table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 0.9rem; }
-th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eaeef2;
-  vertical-align: top; }
-th { background: #f6f8fa; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.chart { margin: 12px 0; }
-details { margin: 8px 0; }
-@media (prefers-color-scheme: dark) {
-  body { color: #e6edf3; background: #0d1117; }
-  th { background: #161b22; }
-  th, td { border-color: #30363d; }
-  p.note { color: #9198a1; }
-  .sf-chart { color: inherit; }
-}
 """
 
 _TIER_ORDER = [tier.value for tier in CustomerTier]
